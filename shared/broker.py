@@ -1,0 +1,261 @@
+"""The Kafka broker every service uses: acks=all, idempotent producer, commit after handling,
+and dead-lettering so that a bad record never stops a consumer.
+
+A record goes to `<topic>.dlq` (original bytes and headers, plus `error`, `error_class`,
+`attempt`, `original_topic`, `original_partition`, `original_offset`) when it cannot be decoded,
+fails validation, or makes the handler raise `dlq_after_attempts` times in a row. An
+infrastructure error (Redis or Kafka unreachable) is never a reason to dead-letter: the record is
+re-read after a back-off until the infrastructure is back.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import ssl
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from faststream import AckPolicy, BaseMiddleware
+from faststream.exceptions import HandlerException, NackMessage
+from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.security import SASLPlaintext, SASLScram256, SASLScram512, BaseSecurity
+from pydantic import ValidationError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
+
+from shared import topics
+from shared.events import Event, topic_for
+from shared.logging import log_context
+from shared.settings import BaseServiceSettings, KafkaSettings
+
+log = logging.getLogger("mtm.broker")
+
+
+class InvalidEvent(ValueError):
+    """A handler found a record it can never process (semantically invalid); dead-letter at once."""
+
+
+class TransientError(RuntimeError):
+    """A handler hit a temporary condition; re-read the record later, never dead-letter."""
+
+
+INVALID = (ValidationError, json.JSONDecodeError, UnicodeDecodeError, InvalidEvent)
+TRANSIENT = (
+    TransientError,
+    RedisConnectionError,
+    RedisTimeoutError,
+    KafkaConnectionError,
+    KafkaTimeoutError,
+    ConnectionError,
+    TimeoutError,
+)
+
+
+def describe(exc: BaseException) -> str:
+    """A reason for the dead-letter header that names fields, never their values."""
+    if isinstance(exc, ValidationError):
+        parts = [
+            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)[:10]
+        ]
+        return f"validation failed ({exc.error_count()} errors): " + "; ".join(parts)
+    if isinstance(exc, json.JSONDecodeError):
+        return f"malformed JSON: {exc.msg} at position {exc.pos}"
+    if isinstance(exc, UnicodeDecodeError):
+        return f"not UTF-8: {exc.reason} at byte {exc.start}"
+    return str(exc)[:500] or type(exc).__name__
+
+
+class _DeadLetter(Exception):
+    def __init__(self, cause: BaseException, attempt: int) -> None:
+        super().__init__(type(cause).__name__)
+        self.cause = cause
+        self.attempt = attempt
+
+
+class DeadLetterPolicy:
+    """Creates the per-message middleware; holds the broker and the retry settings."""
+
+    def __init__(self, settings: KafkaSettings) -> None:
+        self.max_attempts = settings.dlq_after_attempts
+        self.backoff = settings.retry_backoff_seconds
+        self.broker: KafkaBroker | None = None
+        self.transient_failures: dict[tuple[str, int, int], int] = {}
+        self.dead_lettered = 0
+
+    def __call__(self, msg: Any, /, *, context: Any) -> DeadLetterMiddleware:
+        return DeadLetterMiddleware(msg, context=context, policy=self)
+
+    def delay(self, attempt: int) -> float:
+        return min(self.backoff * (2 ** (attempt - 1)), 5.0)
+
+
+def _records(raw: Any) -> list[Any]:
+    return list(raw) if isinstance(raw, tuple | list) else [raw]
+
+
+class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+    """Retries, dead-letters and sets the log context of one record."""
+
+    def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
+        super().__init__(msg, context=context)
+        self.policy = policy
+
+    async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        decoded = await msg.decode()
+        ids = decoded if isinstance(decoded, dict) else {}
+        with log_context(
+            event_id=str(ids.get("event_id")) if ids.get("event_id") else None,
+            correlation_id=str(ids.get("correlation_id")) if ids.get("correlation_id") else None,
+        ):
+            attempt = 0
+            while True:
+                attempt += 1
+                try:
+                    result = await call_next(msg)
+                except HandlerException:
+                    raise
+                except INVALID as exc:
+                    raise _DeadLetter(exc, attempt) from exc
+                except TRANSIENT:
+                    raise
+                except Exception as exc:
+                    if attempt >= self.policy.max_attempts:
+                        raise _DeadLetter(exc, attempt) from exc
+                    log.warning(
+                        "handler failed, retrying",
+                        extra={"error_class": type(exc).__name__, "attempt": attempt},
+                    )
+                    await asyncio.sleep(self.policy.delay(attempt))
+                else:
+                    self._forget_transient()
+                    return result
+
+    async def after_processed(self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None) -> bool:
+        if exc_val is None or isinstance(exc_val, HandlerException | asyncio.CancelledError):
+            return False
+        if not isinstance(exc_val, Exception):
+            return False
+        if isinstance(exc_val, TRANSIENT):
+            await self._back_off(exc_val)
+        cause, attempt = (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
+        if self._key()[0].endswith(topics.DLQ_SUFFIX):
+            # A dead letter that fails again stays where it is: never re-queue it onto itself.
+            log.error("dead-letter consumer failed; record left in place",
+                      extra={"error_class": type(cause).__name__})
+            return True
+        cause, attempt = (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
+        try:
+            for record in _records(self.msg):
+                await self._dead_letter(record, cause, attempt)
+        except Exception as publish_error:
+            log.error("dead-letter publish failed; record will be re-read",
+                      extra={"error_class": type(publish_error).__name__})
+            await asyncio.sleep(self.policy.delay(2))
+            raise NackMessage() from publish_error
+        return True
+
+    async def _back_off(self, exc: BaseException) -> None:
+        key = self._key()
+        failures = self.policy.transient_failures.get(key, 0) + 1
+        self.policy.transient_failures[key] = failures
+        log.warning("infrastructure unavailable, record will be re-read",
+                    extra={"error_class": type(exc).__name__, "attempt": failures})
+        await asyncio.sleep(self.policy.delay(failures))
+        raise NackMessage() from exc
+
+    def _key(self) -> tuple[str, int, int]:
+        record = _records(self.msg)[0]
+        return (getattr(record, "topic", ""), getattr(record, "partition", 0), getattr(record, "offset", 0))
+
+    def _forget_transient(self) -> None:
+        if self.policy.transient_failures:
+            self.policy.transient_failures.pop(self._key(), None)
+
+    async def _dead_letter(self, record: Any, cause: BaseException, attempt: int) -> None:
+        broker = self.policy.broker
+        if broker is None:
+            raise RuntimeError("dead-letter policy has no broker")
+        topic = getattr(record, "topic", "unknown")
+        headers = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+                   for k, v in (getattr(record, "headers", None) or ())}
+        headers.update(
+            {
+                "error": describe(cause),
+                "error_class": type(cause).__name__,
+                "attempt": str(attempt),
+                "original_topic": topic,
+                "original_partition": str(getattr(record, "partition", "")),
+                "original_offset": str(getattr(record, "offset", "")),
+            }
+        )
+        value = getattr(record, "value", None)
+        await broker.publish(value if value is not None else b"", topic=topics.dlq(topic),
+                             key=getattr(record, "key", None), headers=headers)
+        self.policy.dead_lettered += 1
+        log.error(
+            "record dead-lettered",
+            extra={"topic": topic, "partition": getattr(record, "partition", None),
+                   "offset": getattr(record, "offset", None), "error_class": type(cause).__name__,
+                   "attempt": attempt},
+        )
+
+
+def _security(settings: KafkaSettings) -> BaseSecurity | None:
+    if settings.security_protocol == "PLAINTEXT":
+        return None
+    context = ssl.create_default_context(cafile=settings.ssl_cafile)
+    if settings.security_protocol == "SSL":
+        return BaseSecurity(ssl_context=context)
+    use_ssl = settings.security_protocol == "SASL_SSL"
+    password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
+    kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
+    cls = kinds[settings.sasl_mechanism or "PLAIN"]
+    return cls(username=settings.sasl_username or "", password=password,
+               ssl_context=context if use_ssl else None, use_ssl=use_ssl)
+
+
+def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any) -> KafkaBroker:
+    """A broker with the project's delivery rules: acks=all, idempotence, ACK after handling, DLQ."""
+    policy = DeadLetterPolicy(settings.kafka)
+    broker = KafkaBroker(
+        settings.kafka.bootstrap_servers,
+        client_id=f"{settings.kafka.client_id}-{client_id}",
+        acks="all",
+        enable_idempotence=True,
+        ack_policy=AckPolicy.ACK,
+        middlewares=[policy],
+        security=_security(settings.kafka),
+        **kwargs,
+    )
+    policy.broker = broker
+    return broker
+
+
+def subscriber(router: KafkaRouter | KafkaBroker, topic: str, *, group: str, **kwargs: Any) -> Any:
+    """Subscribe with the project's defaults: a group per service, commit after handling, read from
+    the earliest record a new group has not seen."""
+    kwargs.setdefault("auto_offset_reset", "earliest")
+    return router.subscriber(topic, group_id=group, ack_policy=AckPolicy.ACK, **kwargs)
+
+
+class EventBus:
+    """Publishes events keyed by their partition key, on topics under the configured prefix."""
+
+    def __init__(self, broker: KafkaBroker, *, prefix: str = "") -> None:
+        self.broker = broker
+        self.prefix = prefix
+
+    def topic(self, base: str) -> str:
+        return self.prefix + base
+
+    async def publish(self, event: Event, *, topic: str | None = None) -> None:
+        await self.broker.publish(
+            event.model_dump(mode="json"),
+            topic=self.topic(topic or topic_for(event)),
+            key=event.kafka_key(),
+            correlation_id=event.correlation_id or str(event.event_id),
+        )

@@ -1,0 +1,81 @@
+"""Events on mtm.alerts: the life of a clinical alert, step by step (the audit trail)."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from shared.events.base import Event, Id, Model
+
+Severity = Literal["P0", "P1", "P2", "P3"]
+
+
+class Evidence(Model):
+    """What made a rule fire: a reference and a short, PHI-free detail."""
+
+    kind: Literal["questionnaire", "item", "side_effect", "dose", "fill", "appointment", "sms", "other"]
+    ref: str = Field(max_length=128, description="Id of the record (response, dose, report).")
+    detail: str = Field(default="", max_length=256, description="e.g. 'item 9 = 2'.")
+
+
+class ClinicalAlertRaised(Event):
+    """A clinical rule fired for a patient."""
+
+    event_type: Literal["ClinicalAlertRaised"] = "ClinicalAlertRaised"
+    patient_id: Id
+    alert_id: Id
+    severity: Severity
+    rule_id: str = Field(pattern=r"^[A-Z]{2,4}-[A-Z0-9-]{2,40}$", description="Domain rule id.")
+    evidence: list[Evidence] = Field(default_factory=list, max_length=50)
+    suggested_action: str = Field(default="", max_length=256)
+    dedup_key: str = Field(max_length=256, description="Same key while open = same alert.")
+
+
+class AlertPaged(Event):
+    """A clinician was paged for an alert."""
+
+    event_type: Literal["AlertPaged"] = "AlertPaged"
+    alert_id: Id
+    code: str = Field(pattern=r"^\d{3,8}$", description="Short code the clinician replies with.")
+    clinician_id: Id
+    step: int = Field(ge=0)
+    notification_id: Id
+
+
+class AlertEscalated(Event):
+    """An alert moved to the next step of its ladder."""
+
+    event_type: Literal["AlertEscalated"] = "AlertEscalated"
+    alert_id: Id
+    from_step: int = Field(ge=0)
+    to_step: int = Field(ge=0)
+    reason: Literal["no_ack", "undelivered", "no_one_on_call"]
+
+
+class AlertAcknowledged(Event):
+    """A clinician acknowledged an alert (the dispatcher reads 'ACK <code>')."""
+
+    event_type: Literal["AlertAcknowledged"] = "AlertAcknowledged"
+    alert_id: Id | None = None
+    code: str = Field(pattern=r"^\d{3,8}$")
+    clinician_id: Id
+    message_sid: str | None = Field(default=None, max_length=64)
+
+
+class AlertResolved(Event):
+    """An alert was closed, with the outcome."""
+
+    event_type: Literal["AlertResolved"] = "AlertResolved"
+    alert_id: Id | None = None
+    code: str = Field(pattern=r"^\d{3,8}$")
+    clinician_id: Id
+    outcome: str = Field(default="resolved", max_length=128)
+
+
+class OperationalWarning(Event):
+    """Something an operator must fix (nobody on call, roster gap); no PHI."""
+
+    event_type: Literal["OperationalWarning"] = "OperationalWarning"
+    warning: Literal["no_one_on_call", "roster_gap", "sender_missing", "dlq_growth"]
+    detail: str = Field(default="", max_length=256)

@@ -1,0 +1,88 @@
+"""Session infrastructure (real Kafka and Redis, see tests/infra.py) and per-test isolation:
+every test gets its own topic prefix and Redis namespace."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+from redis.asyncio import Redis
+
+from shared.admin import ensure_topics, project_topics
+from tests.infra import Infra, acquire
+
+_infra: Infra | None = None
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    global _infra
+    _infra = acquire()
+    try:
+        yield _infra
+    finally:
+        _infra.stop()
+
+
+@pytest.fixture
+def prefix() -> str:
+    """A topic prefix of this test's own."""
+    return f"t{uuid.uuid4().hex[:10]}."
+
+
+@pytest.fixture
+def namespace() -> str:
+    """A Redis namespace of this test's own."""
+    return f"test{uuid.uuid4().hex[:10]}"
+
+
+@pytest.fixture
+async def kafka(infra: Infra, prefix: str) -> str:
+    """The bootstrap address, with every project topic created under this test's prefix."""
+    await ensure_topics(infra.kafka, project_topics(prefix), partitions=3)
+    return infra.kafka
+
+
+@pytest.fixture
+async def redis(infra: Infra, namespace: str) -> AsyncIterator[Redis]:
+    client = Redis.from_url(infra.redis_url)
+    try:
+        yield client
+    finally:
+        keys = [k async for k in client.scan_iter(match=f"{namespace}:*", count=1000)]
+        for i in range(0, len(keys), 1000):
+            await client.delete(*keys[i : i + 1000])
+        await client.aclose()
+
+
+@pytest.fixture
+def service_env(infra: Infra, prefix: str, namespace: str) -> dict[str, str]:
+    """Environment for a service process in this test."""
+    return {
+        **os.environ,
+        "MTM_KAFKA__BOOTSTRAP_SERVERS": infra.kafka,
+        "MTM_KAFKA__TOPIC_PREFIX": prefix,
+        "MTM_REDIS__URL": infra.redis_url,
+        "MTM_REDIS__NAMESPACE": namespace,
+        "MTM_ENV": "test",
+        "PYTHONPATH": str(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    }
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    skipped = len(terminalreporter.stats.get("skipped", []))
+    if _infra is not None:
+        terminalreporter.write_line(
+            f"infrastructure: Apache Kafka {_infra.kafka_version} at {_infra.kafka} ({_infra.origin}); "
+            f"Redis at {_infra.redis_url.split('@')[-1]}"
+        )
+    terminalreporter.write_line(f"skipped tests: {skipped}")
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
+    if skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
