@@ -37,7 +37,7 @@ async def test_every_event_type_round_trips_through_kafka(kafka: str, prefix: st
         return handler
 
     for topic in TOPIC_EVENTS:
-        subscriber(broker, prefix + topic, group="roundtrip")(collect(topic))
+        subscriber(broker, prefix + topic, group=f"roundtrip-{topic}")(collect(topic))
     sent = every_event()
     async with broker:
         await broker.start()
