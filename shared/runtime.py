@@ -1,0 +1,98 @@
+"""What every service process shares: settings, broker, event bus, Redis, clock, background loops.
+
+A service's app.py builds a Runtime, includes its router and runs:
+
+    rt = Runtime.create(settings, name="reminders")
+    rt.include(make_router(Deps(rt, ...)))
+    rt.background(worker.run, worker.stop)
+    app = rt.app()
+
+Routers subscribe to bare topic names; the configured topic prefix is applied when included.
+Several services can share one broker (the demo and the in-memory tests), so nothing here
+assumes a service is alone in its process.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker, KafkaRouter
+from redis.asyncio import Redis
+
+from shared.broker import EventBus, make_broker
+from shared.clock import Clock, SystemClock
+from shared.logging import configure_logging
+from shared.settings import BaseServiceSettings
+from shared.topics import redis_prefix
+
+log = logging.getLogger("mtm.runtime")
+
+
+@dataclass
+class Runtime:
+    """The plumbing of one service (or of several sharing one broker)."""
+
+    settings: BaseServiceSettings
+    name: str
+    broker: KafkaBroker
+    bus: EventBus
+    redis: Redis
+    clock: Clock
+    _loops: list[tuple[Callable[[], Awaitable[None]], Callable[[], None]]] = field(default_factory=list)
+    _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    @classmethod
+    def create(cls, settings: BaseServiceSettings, *, name: str, clock: Clock | None = None,
+               broker: KafkaBroker | None = None, redis: Redis | None = None) -> Runtime:
+        """Build the clients (nothing connects until the app starts)."""
+        broker = broker or make_broker(settings, client_id=name)
+        redis = redis or Redis.from_url(settings.redis.url.get_secret_value(), health_check_interval=30)
+        bus = EventBus(broker, prefix=settings.kafka.topic_prefix)
+        return cls(settings=settings, name=name, broker=broker, bus=bus, redis=redis, clock=clock or SystemClock())
+
+    def key_prefix(self, service: str) -> str:
+        """Redis key prefix of a service under the configured namespace."""
+        return redis_prefix(self.settings.redis.namespace, service)
+
+    def include(self, router: KafkaRouter) -> None:
+        self.broker.include_router(router, prefix=self.settings.kafka.topic_prefix)
+
+    def background(self, run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
+        """A loop (a timer worker) that runs while the app runs."""
+        self._loops.append((run, stop))
+
+    async def start_background(self) -> None:
+        for run, _ in self._loops:
+            self._tasks.append(asyncio.create_task(run(), name=f"{self.name}-loop"))
+
+    async def stop_background(self) -> None:
+        for _, stop in self._loops:
+            stop()
+        for task in self._tasks:
+            try:
+                await asyncio.wait_for(task, timeout=10)
+            except (TimeoutError, asyncio.CancelledError):
+                task.cancel()
+        self._tasks.clear()
+
+    @asynccontextmanager
+    async def lifespan(self) -> AsyncIterator[None]:
+        await self.redis.ping()
+        log.info("service starting", extra={"service": self.name})
+        yield
+        await self.stop_background()
+        await self.redis.aclose()
+        log.info("service stopped", extra={"service": self.name})
+
+    def app(self) -> FastStream:
+        """A FastStream app: Redis checked, broker started, then the background loops."""
+        configure_logging(level=self.settings.log.level, json_format=self.settings.log.json_format,
+                          redact=self.settings.log.redact)
+        app = FastStream(self.broker, lifespan=self.lifespan)
+        app.after_startup(self.start_background)
+        return app
