@@ -16,14 +16,19 @@ def project_topics(prefix: str = "", *, with_dlq: bool = True) -> list[str]:
     return names + [topics.dlq(n) for n in names] if with_dlq else names
 
 
-async def ensure_topics(bootstrap_servers: str, names: Iterable[str], *, partitions: int = 3,
-                        **client_kwargs: object) -> None:
+async def ensure_topics(
+    bootstrap_servers: str, names: Iterable[str], *, partitions: int = 3, **client_kwargs: object
+) -> None:
     """Create the topics that do not exist yet (replication factor 1: local use only)."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs)  # type: ignore[arg-type]
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        wanted = [NewTopic(n, num_partitions=partitions, replication_factor=1) for n in names if n not in existing]
+        wanted = [
+            NewTopic(n, num_partitions=partitions, replication_factor=1)
+            for n in names
+            if n not in existing
+        ]
         if wanted:
             try:
                 await admin.create_topics(wanted)

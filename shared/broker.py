@@ -21,7 +21,7 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
 from faststream import AckPolicy, BaseMiddleware
 from faststream.exceptions import HandlerException, NackMessage
 from faststream.kafka import KafkaBroker, KafkaRouter
-from faststream.security import SASLPlaintext, SASLScram256, SASLScram512, BaseSecurity
+from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
@@ -97,7 +97,7 @@ def _records(raw: Any) -> list[Any]:
     return list(raw) if isinstance(raw, tuple | list) else [raw]
 
 
-class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
+class DeadLetterMiddleware(BaseMiddleware):
     """Retries, dead-letters and sets the log context of one record."""
 
     def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
@@ -134,26 +134,36 @@ class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
                     self._forget_transient()
                     return result
 
-    async def after_processed(self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None) -> bool:
+    async def after_processed(
+        self, exc_type: Any = None, exc_val: Any = None, exc_tb: Any = None
+    ) -> bool:
         if exc_val is None or isinstance(exc_val, HandlerException | asyncio.CancelledError):
             return False
         if not isinstance(exc_val, Exception):
             return False
         if isinstance(exc_val, TRANSIENT):
             await self._back_off(exc_val)
-        cause, attempt = (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
+        cause, attempt = (
+            (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
+        )
         if self._key()[0].endswith(topics.DLQ_SUFFIX):
             # A dead letter that fails again stays where it is: never re-queue it onto itself.
-            log.error("dead-letter consumer failed; record left in place",
-                      extra={"error_class": type(cause).__name__})
+            log.error(
+                "dead-letter consumer failed; record left in place",
+                extra={"error_class": type(cause).__name__},
+            )
             return True
-        cause, attempt = (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
+        cause, attempt = (
+            (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
+        )
         try:
             for record in _records(self.msg):
                 await self._dead_letter(record, cause, attempt)
         except Exception as publish_error:
-            log.error("dead-letter publish failed; record will be re-read",
-                      extra={"error_class": type(publish_error).__name__})
+            log.error(
+                "dead-letter publish failed; record will be re-read",
+                extra={"error_class": type(publish_error).__name__},
+            )
             await asyncio.sleep(self.policy.delay(2))
             raise NackMessage() from publish_error
         return True
@@ -162,14 +172,20 @@ class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
         key = self._key()
         failures = self.policy.transient_failures.get(key, 0) + 1
         self.policy.transient_failures[key] = failures
-        log.warning("infrastructure unavailable, record will be re-read",
-                    extra={"error_class": type(exc).__name__, "attempt": failures})
+        log.warning(
+            "infrastructure unavailable, record will be re-read",
+            extra={"error_class": type(exc).__name__, "attempt": failures},
+        )
         await asyncio.sleep(self.policy.delay(failures))
         raise NackMessage() from exc
 
     def _key(self) -> tuple[str, int, int]:
         record = _records(self.msg)[0]
-        return (getattr(record, "topic", ""), getattr(record, "partition", 0), getattr(record, "offset", 0))
+        return (
+            getattr(record, "topic", ""),
+            getattr(record, "partition", 0),
+            getattr(record, "offset", 0),
+        )
 
     def _forget_transient(self) -> None:
         if self.policy.transient_failures:
@@ -180,8 +196,10 @@ class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
         if broker is None:
             raise RuntimeError("dead-letter policy has no broker")
         topic = getattr(record, "topic", "unknown")
-        headers = {k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
-                   for k, v in (getattr(record, "headers", None) or ())}
+        headers = {
+            k: (v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+            for k, v in (getattr(record, "headers", None) or ())
+        }
         headers.update(
             {
                 "error": describe(cause),
@@ -193,14 +211,22 @@ class DeadLetterMiddleware(BaseMiddleware):  # type: ignore[type-arg]
             }
         )
         value = getattr(record, "value", None)
-        await broker.publish(value if value is not None else b"", topic=topics.dlq(topic),
-                             key=getattr(record, "key", None), headers=headers)
+        await broker.publish(
+            value if value is not None else b"",
+            topic=topics.dlq(topic),
+            key=getattr(record, "key", None),
+            headers=headers,
+        )
         self.policy.dead_lettered += 1
         log.error(
             "record dead-lettered",
-            extra={"topic": topic, "partition": getattr(record, "partition", None),
-                   "offset": getattr(record, "offset", None), "error_class": type(cause).__name__,
-                   "attempt": attempt},
+            extra={
+                "topic": topic,
+                "partition": getattr(record, "partition", None),
+                "offset": getattr(record, "offset", None),
+                "error_class": type(cause).__name__,
+                "attempt": attempt,
+            },
         )
 
 
@@ -214,12 +240,16 @@ def _security(settings: KafkaSettings) -> BaseSecurity | None:
     password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
     kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
     cls = kinds[settings.sasl_mechanism or "PLAIN"]
-    return cls(username=settings.sasl_username or "", password=password,
-               ssl_context=context if use_ssl else None, use_ssl=use_ssl)
+    return cls(
+        username=settings.sasl_username or "",
+        password=password,
+        ssl_context=context if use_ssl else None,
+        use_ssl=use_ssl,
+    )
 
 
 def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any) -> KafkaBroker:
-    """A broker with the project's delivery rules: acks=all, idempotence, ACK after handling, DLQ."""
+    """A broker with the project's delivery rules: acks=all, idempotence, commit after, DLQ."""
     policy = DeadLetterPolicy(settings.kafka)
     broker = KafkaBroker(
         settings.kafka.bootstrap_servers,

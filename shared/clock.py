@@ -45,7 +45,9 @@ class FakeClock:
             await asyncio.sleep(0)
             return
         fut: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._sleepers, (self._now + timedelta(seconds=seconds), next(self._seq), fut))
+        heapq.heappush(
+            self._sleepers, (self._now + timedelta(seconds=seconds), next(self._seq), fut)
+        )
         await fut
 
     def advance(self, delta: timedelta | float) -> None:

@@ -11,36 +11,20 @@ import json
 import logging
 import re
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import Any, Iterator
+from typing import Any
 
 REDACTED = "[redacted]"
 
-PHI_KEYS = frozenset(
-    {
-        "phone",
-        "from_phone",
-        "to_phone",
-        "to",
-        "from",
-        "from_",
-        "body",
-        "text",
-        "name",
-        "display_name",
-        "first_name",
-        "last_name",
-        "drug",
-        "free_text",
-        "date_of_birth",
-        "address",
-        "email",
-    }
-)
+# A structured field whose name matches is replaced wholesale: phone, from_phone, display_name,
+# patient_name, body, drug, free_text, date_of_birth, to, from ...
+_PHI_KEY = re.compile(r"phone|name|body|drug|free_text|birth|address|email|^to$|^from_?$|^text$")
 
-# E.164 and the usual North American spellings: +15125550100, (512) 555-0100, 512-555-0100, 512.555.0100.
+# E.164 and the usual North American spellings:
+# +15125550100, (512) 555-0100, 512-555-0100, 512.555.0100.
 _PHONE = re.compile(
     r"(?<![\w/-])(?:\+\d{8,15}|\(?\b\d{3}\)?[\s.-]\d{3}[\s.-]\d{4}\b|\b1?\d{10}\b)(?![\w/-])"
 )
@@ -58,7 +42,7 @@ def redact_text(text: str) -> str:
 
 def redact_value(key: str, value: Any) -> Any:
     """Redact a structured field: PHI keys wholesale, phone numbers inside strings, recursively."""
-    if key.lower() in PHI_KEYS:
+    if _PHI_KEY.search(key.lower()):
         return REDACTED
     if isinstance(value, str):
         return redact_text(value)
@@ -107,7 +91,10 @@ class JsonFormatter(logging.Formatter):
             line["error_class"] = record.exc_info[0].__name__
             line["traceback"] = self.formatException(record.exc_info)
         if self.redact:
-            line = {k: (v if k in ("ts", "level", "logger") else redact_value(k, v)) for k, v in line.items()}
+            line = {
+                k: (v if k in ("ts", "level", "logger") else redact_value(k, v))
+                for k, v in line.items()
+            }
         return json.dumps(line, default=str, ensure_ascii=False)
 
 
@@ -125,11 +112,14 @@ class RedactingTextFormatter(logging.Formatter):
         return redact_text(text) if self.redact else text
 
 
-def configure_logging(*, level: str = "INFO", json_format: bool = True, redact: bool = True,
-                      stream: Any = None) -> None:
+def configure_logging(
+    *, level: str = "INFO", json_format: bool = True, redact: bool = True, stream: Any = None
+) -> None:
     """Install one handler on the root logger (idempotent)."""
     handler = logging.StreamHandler(stream or sys.stderr)
-    handler.setFormatter(JsonFormatter(redact=redact) if json_format else RedactingTextFormatter(redact=redact))
+    handler.setFormatter(
+        JsonFormatter(redact=redact) if json_format else RedactingTextFormatter(redact=redact)
+    )
     root = logging.getLogger()
     for old in list(root.handlers):
         if getattr(old, "_mtm", False):

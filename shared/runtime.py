@@ -16,9 +16,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
@@ -43,17 +44,35 @@ class Runtime:
     bus: EventBus
     redis: Redis
     clock: Clock
-    _loops: list[tuple[Callable[[], Awaitable[None]], Callable[[], None]]] = field(default_factory=list)
+    _loops: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]] = field(
+        default_factory=list
+    )
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     @classmethod
-    def create(cls, settings: BaseServiceSettings, *, name: str, clock: Clock | None = None,
-               broker: KafkaBroker | None = None, redis: Redis | None = None) -> Runtime:
+    def create(
+        cls,
+        settings: BaseServiceSettings,
+        *,
+        name: str,
+        clock: Clock | None = None,
+        broker: KafkaBroker | None = None,
+        redis: Redis | None = None,
+    ) -> Runtime:
         """Build the clients (nothing connects until the app starts)."""
         broker = broker or make_broker(settings, client_id=name)
-        redis = redis or Redis.from_url(settings.redis.url.get_secret_value(), health_check_interval=30)
+        redis = redis or Redis.from_url(
+            settings.redis.url.get_secret_value(), health_check_interval=30
+        )
         bus = EventBus(broker, prefix=settings.kafka.topic_prefix)
-        return cls(settings=settings, name=name, broker=broker, bus=bus, redis=redis, clock=clock or SystemClock())
+        return cls(
+            settings=settings,
+            name=name,
+            broker=broker,
+            bus=bus,
+            redis=redis,
+            clock=clock or SystemClock(),
+        )
 
     def key_prefix(self, service: str) -> str:
         """Redis key prefix of a service under the configured namespace."""
@@ -62,7 +81,7 @@ class Runtime:
     def include(self, router: KafkaRouter) -> None:
         self.broker.include_router(router, prefix=self.settings.kafka.topic_prefix)
 
-    def background(self, run: Callable[[], Awaitable[None]], stop: Callable[[], None]) -> None:
+    def background(self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]) -> None:
         """A loop (a timer worker) that runs while the app runs."""
         self._loops.append((run, stop))
 
@@ -91,8 +110,11 @@ class Runtime:
 
     def app(self) -> FastStream:
         """A FastStream app: Redis checked, broker started, then the background loops."""
-        configure_logging(level=self.settings.log.level, json_format=self.settings.log.json_format,
-                          redact=self.settings.log.redact)
+        configure_logging(
+            level=self.settings.log.level,
+            json_format=self.settings.log.json_format,
+            redact=self.settings.log.redact,
+        )
         app = FastStream(self.broker, lifespan=self.lifespan)
         app.after_startup(self.start_background)
         return app

@@ -1,4 +1,4 @@
-"""Settings: environment variables with the MTM_ prefix, nested with "__" (MTM_KAFKA__BOOTSTRAP_SERVERS)."""
+"""Settings: MTM_-prefixed environment variables, nested with "__" (MTM_KAFKA__PORT)."""
 
 from __future__ import annotations
 
@@ -9,26 +9,37 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
 
-PLACEHOLDERS = frozenset({"", "changeme", "change-me", "placeholder", "secret", "xxx", "todo", "test"})
+PLACEHOLDERS = frozenset(
+    {"", "changeme", "change-me", "placeholder", "secret", "xxx", "todo", "test"}
+)
 
 
 class KafkaSettings(BaseModel):
     """Where Kafka is and how to reach it."""
 
     bootstrap_servers: str = Field(default="127.0.0.1:9092", description="host:port[,host:port]")
-    client_id: str = Field(default="mtm-notify", description="Client id prefix shown in broker logs.")
+    client_id: str = Field(
+        default="mtm-notify", description="Client id prefix shown in broker logs."
+    )
     security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
     sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
     ssl_cafile: str | None = Field(default=None, description="CA bundle for SSL/SASL_SSL.")
     topic_prefix: str = Field(
-        default="", pattern=r"^[a-z0-9._-]*$", description="Prepended to every topic (isolates test runs)."
+        default="",
+        pattern=r"^[a-z0-9._-]*$",
+        description="Prepended to every topic (isolates test runs).",
     )
     dlq_after_attempts: int = Field(
-        default=3, ge=1, le=20, description="A handler that raises this many times sends the record to <topic>.dlq."
+        default=3,
+        ge=1,
+        le=20,
+        description="A handler that raises this many times sends the record to <topic>.dlq.",
     )
-    retry_backoff_seconds: float = Field(default=0.2, ge=0, description="First retry delay; doubles.")
+    retry_backoff_seconds: float = Field(
+        default=0.2, ge=0, description="First retry delay; doubles."
+    )
 
 
 class RedisSettings(BaseModel):
@@ -38,7 +49,9 @@ class RedisSettings(BaseModel):
         default=SecretStr("redis://127.0.0.1:6379/0"),
         description="redis:// or rediss:// URL; may carry a password, so it is a secret.",
     )
-    namespace: str = Field(default="mtm", pattern=r"^[A-Za-z0-9_.-]+$", description="Prefix of every key.")
+    namespace: str = Field(
+        default="mtm", pattern=r"^[A-Za-z0-9_.-]+$", description="Prefix of every key."
+    )
 
 
 class TwilioSettings(BaseModel):
@@ -67,14 +80,18 @@ class BaseServiceSettings(BaseSettings):
         extra="ignore",
     )
 
-    env: Environment = Field(default="development", description="production refuses placeholder secrets.")
+    env: Environment = Field(
+        default="development", description="production refuses placeholder secrets."
+    )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     log: LogSettings = Field(default_factory=LogSettings)
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         """Secrets that must be real in production (a subclass adds its own)."""
-        return {"kafka.sasl_password": self.kafka.sasl_password} if self.kafka.sasl_mechanism else {}
+        return (
+            {"kafka.sasl_password": self.kafka.sasl_password} if self.kafka.sasl_mechanism else {}
+        )
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Self:

@@ -75,7 +75,8 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
     skipped = len(terminalreporter.stats.get("skipped", []))
     if _infra is not None:
         terminalreporter.write_line(
-            f"infrastructure: Apache Kafka {_infra.kafka_version} at {_infra.kafka} ({_infra.origin}); "
+            f"infrastructure: Apache Kafka {_infra.kafka_version} at {_infra.kafka} "
+            f"({_infra.origin}); "
             f"Redis at {_infra.redis_url.split('@')[-1]}"
         )
     terminalreporter.write_line(f"skipped tests: {skipped}")

@@ -61,8 +61,12 @@ def _from_environment() -> Infra | None:
     if kafka and redis_url:
         first = kafka.split(",")[0]
         if not (_answers(first) and _answers(_redis_hostport(redis_url))):
-            raise RuntimeError(f"MTM_KAFKA__BOOTSTRAP_SERVERS={kafka} / MTM_REDIS__URL given but not answering")
-        return Infra(kafka, redis_url, "environment", os.environ.get("MTM_LOCAL_KAFKA_VERSION", "unknown"))
+            raise RuntimeError(
+                f"MTM_KAFKA__BOOTSTRAP_SERVERS={kafka} / MTM_REDIS__URL given but not answering"
+            )
+        return Infra(
+            kafka, redis_url, "environment", os.environ.get("MTM_LOCAL_KAFKA_VERSION", "unknown")
+        )
     return None
 
 
@@ -124,7 +128,8 @@ def acquire() -> Infra:
         if infra is not None:
             return infra
     raise RuntimeError(
-        "No Kafka and Redis for the tests. Install Java 17 and Maven (the launcher fetches Kafka from "
-        "Maven Central) and redis-server (apt-get install redis-server), or run a Docker engine, or point "
+        "No Kafka and Redis for the tests. Install Java 17 and Maven (the launcher fetches "
+        "Kafka from Maven Central) and redis-server (apt-get install redis-server), or run a "
+        "Docker engine, or point "
         "MTM_KAFKA__BOOTSTRAP_SERVERS and MTM_REDIS__URL at running ones."
     )

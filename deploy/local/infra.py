@@ -82,16 +82,27 @@ def kafka_libs() -> Path:
     if libs.is_dir() and any(libs.glob(f"kafka_2.13-{version}.jar")):
         return libs
     if shutil.which("java") is None:
-        fail("Java 17+ is required to run Kafka locally (apt-get install openjdk-17-jre-headless), or use Docker.")
+        fail(
+            "Java 17+ is required to run Kafka locally "
+            "(apt-get install openjdk-17-jre-headless), or use Docker."
+        )
     if shutil.which("mvn") is None:
-        fail("Maven is required to fetch Kafka from Maven Central (apt-get install maven), or use Docker.")
+        fail(
+            "Maven is required to fetch Kafka from Maven Central "
+            "(apt-get install maven), or use Docker."
+        )
     say(f"fetching Apache Kafka {version} jars from Maven Central (once) into {libs}")
     tmp = libs.with_name("libs.partial")
     shutil.rmtree(tmp, ignore_errors=True)
     cmd = [
-        "mvn", "-q", "-B", "-f", str(HERE / "kafka" / "pom.xml"),
+        "mvn",
+        "-q",
+        "-B",
+        "-f",
+        str(HERE / "kafka" / "pom.xml"),
         "org.apache.maven.plugins:maven-dependency-plugin:3.8.1:copy-dependencies",
-        f"-DoutputDirectory={tmp}", "-DincludeScope=runtime",
+        f"-DoutputDirectory={tmp}",
+        "-DincludeScope=runtime",
     ]
     result = subprocess.run(cmd, capture_output=True, text=True, check=False)
     if result.returncode != 0:
@@ -103,10 +114,16 @@ def kafka_libs() -> Path:
 
 def java_cmd(libs: Path, *args: str, heap: str = "-Xmx256m") -> list[str]:
     return [
-        "java", *heap.split(), "-XX:+UseG1GC", "-XX:MaxGCPauseMillis=20", "-Djava.awt.headless=true",
+        "java",
+        *heap.split(),
+        "-XX:+UseG1GC",
+        "-XX:MaxGCPauseMillis=20",
+        "-Djava.awt.headless=true",
         f"-Dlog4j2.configurationFile={HERE / 'kafka' / 'log4j2.properties'}",
         f"-Dkafka.logs.dir={INFRA / 'kafka' / 'logs'}",
-        "-cp", f"{libs}/*", *args,
+        "-cp",
+        f"{libs}/*",
+        *args,
     ]
 
 
@@ -114,7 +131,11 @@ def kafka_config() -> Path:
     data = INFRA / "kafka" / "data"
     data.mkdir(parents=True, exist_ok=True)
     text = (HERE / "kafka" / "server.properties.in").read_text()
-    for key, value in {"@PORT@": KAFKA_PORT, "@CONTROLLER_PORT@": CONTROLLER_PORT, "@DATA_DIR@": data}.items():
+    for key, value in {
+        "@PORT@": KAFKA_PORT,
+        "@CONTROLLER_PORT@": CONTROLLER_PORT,
+        "@DATA_DIR@": data,
+    }.items():
         text = text.replace(key, str(value))
     path = INFRA / "kafka" / "server.properties"
     path.write_text(text)
@@ -127,17 +148,38 @@ def kafka_up() -> None:
         say(f"Kafka already running (pid {pid_alive(pidfile)}) on {HOST}:{KAFKA_PORT}")
         return
     if port_open(KAFKA_PORT) or port_open(CONTROLLER_PORT):
-        fail(f"port {KAFKA_PORT} or {CONTROLLER_PORT} is taken by another process; "
-             "set MTM_LOCAL_KAFKA_PORT / MTM_LOCAL_KAFKA_CONTROLLER_PORT")
+        fail(
+            f"port {KAFKA_PORT} or {CONTROLLER_PORT} is taken by another process; "
+            "set MTM_LOCAL_KAFKA_PORT / MTM_LOCAL_KAFKA_CONTROLLER_PORT"
+        )
     libs = kafka_libs()
     config = kafka_config()
     data = INFRA / "kafka" / "data"
     if not (data / "meta.properties").exists():
-        cluster_id = subprocess.run(java_cmd(libs, "kafka.tools.StorageTool", "random-uuid"),
-                                    capture_output=True, text=True, check=True).stdout.strip().splitlines()[-1]
+        cluster_id = (
+            subprocess.run(
+                java_cmd(libs, "kafka.tools.StorageTool", "random-uuid"),
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            .stdout.strip()
+            .splitlines()[-1]
+        )
         out = subprocess.run(
-            java_cmd(libs, "kafka.tools.StorageTool", "format", "--standalone", "-t", cluster_id, "-c", str(config)),
-            capture_output=True, text=True, check=False,
+            java_cmd(
+                libs,
+                "kafka.tools.StorageTool",
+                "format",
+                "--standalone",
+                "-t",
+                cluster_id,
+                "-c",
+                str(config),
+            ),
+            capture_output=True,
+            text=True,
+            check=False,
         )
         if out.returncode != 0:
             fail("formatting the Kafka data directory failed:\n" + out.stdout + out.stderr)
@@ -147,7 +189,10 @@ def kafka_up() -> None:
     with log.open("ab") as out_file:
         proc = subprocess.Popen(
             java_cmd(libs, "kafka.Kafka", str(config), heap=KAFKA_HEAP),
-            stdout=out_file, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, start_new_session=True,
+            stdout=out_file,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
         )
     pidfile.write_text(str(proc.pid))
     say(f"started Kafka {kafka_version()} (pid {proc.pid}) on {HOST}:{KAFKA_PORT}, log {log}")
@@ -156,7 +201,9 @@ def kafka_up() -> None:
 async def _produce_once(bootstrap: str) -> None:
     from aiokafka import AIOKafkaProducer
 
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, enable_idempotence=True, request_timeout_ms=5000)
+    producer = AIOKafkaProducer(
+        bootstrap_servers=bootstrap, enable_idempotence=True, request_timeout_ms=5000
+    )
     await producer.start()
     try:
         await producer.send_and_wait("mtm.infra.ready", b"ping", key=b"infra")
@@ -187,20 +234,29 @@ def kafka_wait(timeout: float = 90) -> None:
 
 
 def redis_binary() -> str:
-    found = shutil.which("redis-server") or ("/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None)
+    found = shutil.which("redis-server") or (
+        "/usr/bin/redis-server" if Path("/usr/bin/redis-server").exists() else None
+    )
     if found:
         return found
     if os.geteuid() == 0 and shutil.which("apt-get"):
         say("installing redis-server with apt-get")
         env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        ok = subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], env=env, check=False).returncode == 0
+        ok = (
+            subprocess.run(
+                ["apt-get", "install", "-y", "-q", "redis-server"], env=env, check=False
+            ).returncode
+            == 0
+        )
         if not ok:
             subprocess.run(["apt-get", "update", "-q"], env=env, check=False)
             subprocess.run(["apt-get", "install", "-y", "-q", "redis-server"], env=env, check=True)
         # Debian starts its own service on 6379; ours runs on its own port, so leave that one alone.
         return "/usr/bin/redis-server"
-    fail("redis-server is not installed: run `sudo apt-get install redis-server` (Debian/Ubuntu) "
-         "or `brew install redis` (macOS), or use Docker.")
+    fail(
+        "redis-server is not installed: run `sudo apt-get install redis-server` (Debian/Ubuntu) "
+        "or `brew install redis` (macOS), or use Docker."
+    )
     raise AssertionError
 
 
@@ -216,15 +272,40 @@ def redis_up() -> None:
     data.mkdir(parents=True, exist_ok=True)
     log = data / "redis.log"
     proc = subprocess.Popen(
-        [binary, "--bind", HOST, "--port", str(REDIS_PORT), "--dir", str(data), "--appendonly", "yes",
-         "--appendfsync", "everysec", "--save", "", "--protected-mode", "yes", "--logfile", str(log),
-         "--daemonize", "no"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL, start_new_session=True,
+        [
+            binary,
+            "--bind",
+            HOST,
+            "--port",
+            str(REDIS_PORT),
+            "--dir",
+            str(data),
+            "--appendonly",
+            "yes",
+            "--appendfsync",
+            "everysec",
+            "--save",
+            "",
+            "--protected-mode",
+            "yes",
+            "--logfile",
+            str(log),
+            "--daemonize",
+            "no",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        stdin=subprocess.DEVNULL,
+        start_new_session=True,
     )
     pidfile.write_text(str(proc.pid))
-    version = subprocess.run([binary, "--version"], capture_output=True, text=True, check=False).stdout.split()
-    say(f"started redis-server {next((v[2:] for v in version if v.startswith('v=')), '?')} "
-        f"(pid {proc.pid}) on {HOST}:{REDIS_PORT}, AOF on, log {log}")
+    version = subprocess.run(
+        [binary, "--version"], capture_output=True, text=True, check=False
+    ).stdout.split()
+    say(
+        f"started redis-server {next((v[2:] for v in version if v.startswith('v=')), '?')} "
+        f"(pid {proc.pid}) on {HOST}:{REDIS_PORT}, AOF on, log {log}"
+    )
 
 
 def redis_wait(timeout: float = 20) -> None:

@@ -132,7 +132,9 @@ TOPIC_EVENTS: dict[str, tuple[type[Event], ...]] = {
 }
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    cls.model_fields["event_type"].default: cls for classes in TOPIC_EVENTS.values() for cls in classes
+    cls.model_fields["event_type"].default: cls
+    for classes in TOPIC_EVENTS.values()
+    for cls in classes
 }
 
 
@@ -169,8 +171,8 @@ def parse_event(topic: str, data: bytes | str | dict[str, Any]) -> Event:
     """Validate a record of a topic into its event model (raises pydantic.ValidationError)."""
     adapter = _ADAPTERS[topic]
     if isinstance(data, dict):
-        return adapter.validate_python(data)  # type: ignore[no-any-return]
-    return adapter.validate_json(data)  # type: ignore[no-any-return]
+        return adapter.validate_python(data)  # type: ignore[no-any-return,unused-ignore]
+    return adapter.validate_json(data)  # type: ignore[no-any-return,unused-ignore]
 
 
 __all__ = [
@@ -234,9 +236,9 @@ __all__ = [
     "ReplyContext",
     "RosterPublished",
     "Severity",
+    "Shift",
     "SideEffect",
     "SideEffectReported",
-    "Shift",
     "SmsStatusReceived",
     "SuppressReason",
     "SymptomsEvent",

@@ -14,7 +14,9 @@ Severity = Literal["P0", "P1", "P2", "P3"]
 class Evidence(Model):
     """What made a rule fire: a reference and a short, PHI-free detail."""
 
-    kind: Literal["questionnaire", "item", "side_effect", "dose", "fill", "appointment", "sms", "other"]
+    kind: Literal[
+        "questionnaire", "item", "side_effect", "dose", "fill", "appointment", "sms", "other"
+    ]
     ref: str = Field(max_length=128, description="Id of the record (response, dose, report).")
     detail: str = Field(default="", max_length=256, description="e.g. 'item 9 = 2'.")
 

@@ -87,13 +87,17 @@ class Event(Model):
 
     supported_versions: ClassVar[frozenset[int]] = frozenset({1})
 
-    event_id: Uuid = Field(default_factory=uuid4, description="Unique id; the default idempotency key.")
+    event_id: Uuid = Field(
+        default_factory=uuid4, description="Unique id; the default idempotency key."
+    )
     event_type: str = Field(description="The event's type name (past tense).")
     schema_version: int = Field(default=1, description="Version of this event type's schema.")
     occurred_at: UtcDatetime = Field(
         default_factory=now_utc, description="When it happened, as a UTC instant."
     )
-    source: str = Field(default="mtm", max_length=64, description="The system or service that emitted it.")
+    source: str = Field(
+        default="mtm", max_length=64, description="The system or service that emitted it."
+    )
     correlation_id: str | None = Field(
         default=None, max_length=128, description="Ties together the events of one causal chain."
     )

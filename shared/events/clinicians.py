@@ -19,7 +19,9 @@ class ClinicianRegistered(Event):
     phone: Phone = phi("Clinician's mobile number for pages, E.164.")
     display_name: str = phi("Name shown in 'acknowledged by' notices.", min_length=1, max_length=64)
     sites: list[Id] = Field(default_factory=list, description="Sites the clinician covers.")
-    role: Literal["psychiatrist", "nurse_practitioner", "nurse", "director", "other"] = "psychiatrist"
+    role: Literal["psychiatrist", "nurse_practitioner", "nurse", "director", "other"] = (
+        "psychiatrist"
+    )
 
     def kafka_key(self) -> bytes:
         return self.clinician_id.encode()
@@ -42,10 +44,13 @@ class RosterPublished(Event):
     roster_id: Id
     zone: Zone = Field(description="The site's IANA zone; shift times are local to it.")
     shifts: list[Shift] = Field(max_length=2000)
-    overrides: list[Shift] = Field(default_factory=list, max_length=500, description="Win over shifts.")
+    overrides: list[Shift] = Field(
+        default_factory=list, max_length=500, description="Win over shifts."
+    )
     director_id: Id | None = None
     network_fallback: bool = Field(
-        default=False, description="This roster is the network-wide on-call used when a site has none."
+        default=False,
+        description="This roster is the network-wide on-call used when a site has none.",
     )
 
     def kafka_key(self) -> bytes:

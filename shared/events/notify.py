@@ -42,7 +42,9 @@ class ReplyContext(Model):
     """What a reply to this message means: the dispatcher reads the next reply in this light."""
 
     kind: Literal["dose", "appointment", "page", "checkin", "none"] = "none"
-    ref: str = Field(default="", max_length=256, description="Dose id, appointment id, alert code...")
+    ref: str = Field(
+        default="", max_length=256, description="Dose id, appointment id, alert code..."
+    )
     extra: dict[str, str] = Field(default_factory=dict)
 
 
@@ -53,14 +55,17 @@ class NotificationRequested(Event):
     notification_id: Uuid = Field(description="Idempotency key of the send.")
     recipient: Recipient
     template_id: str = Field(pattern=r"^[a-z][a-z0-9_]{1,48}$")
-    variables: dict[str, str] = Field(default_factory=dict, description="Template variables, no PHI.")
+    variables: dict[str, str] = Field(
+        default_factory=dict, description="Template variables, no PHI."
+    )
     category: Category
     priority: Priority = "routine"
     not_before: UtcDatetime | None = Field(default=None, description="Do not send earlier.")
     expires_at: UtcDatetime | None = Field(default=None, description="Suppress as expired after.")
     dedup_key: str = Field(max_length=256, description="Business key; one send per key.")
     patient_chosen_time: bool = Field(
-        default=False, description="The patient chose this time (dose time): exempt from quiet hours."
+        default=False,
+        description="The patient chose this time (dose time): exempt from quiet hours.",
     )
     reply_context: ReplyContext = Field(default_factory=ReplyContext)
 

@@ -11,7 +11,9 @@ from shared.events.base import Day, Event, Id, LocalTime, Phone, Zone, phi
 Language = Literal["en", "es"]
 Program = Literal["appointments", "medications", "checkins", "caregiver", "detailed_content"]
 """What a consent covers. `detailed_content` allows drug names and instrument names in SMS."""
-ConsentScope = Literal["appointments", "medications", "checkins", "caregiver", "detailed_content", "all"]
+ConsentScope = Literal[
+    "appointments", "medications", "checkins", "caregiver", "detailed_content", "all"
+]
 
 
 class PatientEnrolled(Event):

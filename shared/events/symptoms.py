@@ -75,7 +75,9 @@ class SideEffectReported(Event):
     patient_id: Id
     report_id: Id
     effects: list[SideEffect] = Field(default_factory=list, max_length=30)
-    free_text: str | None = phi("What the patient wrote, if anything.", default=None, max_length=1600)
+    free_text: str | None = phi(
+        "What the patient wrote, if anything.", default=None, max_length=1600
+    )
     stopped_medication: bool = Field(default=False, description="Patient says they stopped a drug.")
     plan_id: Id | None = None
     channel: Literal["sms", "app", "clinic"] = "app"
