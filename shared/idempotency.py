@@ -9,8 +9,16 @@
     else:  # IN_PROGRESS: another worker holds the lease (or one died holding it)
 
 A lease that is not completed expires, so a worker that died mid-way does not block the key
-forever; the caller decides what an expired lease means for its side effect. Redis writes that
-must land together with the completion go in the same MULTI via `complete(..., pipe=)`.
+forever; the caller decides what an expired lease means for its side effect.
+
+When the side effect is itself a set of Redis writes, queue them on a transactional pipeline and
+let `complete(..., pipe=)` guard it: the writes and the completion record then land together, and
+only while this owner still holds the claim (or nobody does), so they land at most once:
+
+    async with redis.pipeline(transaction=True) as pipe:
+        pipe.hincrby(counts_key, "sent", 1)
+        if await claims.complete(name, pipe=pipe):
+            await pipe.execute()  # all or nothing; WatchError if the claim moved in between
 """
 
 from __future__ import annotations
@@ -27,13 +35,26 @@ from redis.asyncio.client import Pipeline
 _PENDING = "pending:"
 _DONE = "done:"
 
-# Complete only if we still hold the lease (or nobody does), never over another worker's lease.
+# SET NX or report what holds the key, in one step (no gap in which the key can expire).
+_CLAIM = """
+if redis.call('SET', KEYS[1], ARGV[1], 'NX', 'PX', ARGV[2]) then return {1} end
+return {0, redis.call('GET', KEYS[1])}
+"""
+
+# Complete only if we hold the lease or nobody does; never over another owner's lease, and never
+# over an earlier completion (whose result stays). Completing twice with one result is a no-op.
 _COMPLETE = """
 local v = redis.call('GET', KEYS[1])
-if v == false or v == ARGV[1] or string.sub(v, 1, 5) == 'done:' then
+if v == ARGV[2] then return 1 end
+if v == false or v == ARGV[1] then
   redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
   return 1
 end
+return 0
+"""
+
+_RELEASE = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
 
@@ -50,53 +71,80 @@ class Claim:
     result: str | None = None
 
 
-class Claims:
-    """Atomic claims (`SET NX EX`) under one key prefix, with completion records."""
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else str(value)
 
-    def __init__(self, redis: Redis, prefix: str, *, done_ttl_seconds: int = 30 * 24 * 3600) -> None:
+
+class Claims:
+    """Atomic claims (`SET NX PX`) under one key prefix, with completion records."""
+
+    def __init__(
+        self, redis: Redis, prefix: str, *, done_ttl_seconds: int = 30 * 24 * 3600
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.done_ttl = done_ttl_seconds
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+        self._claim = redis.register_script(_CLAIM)
         self._complete = redis.register_script(_COMPLETE)
+        self._release = redis.register_script(_RELEASE)
 
     def key(self, name: str) -> str:
         return f"{self.prefix}:claim:{name}"
 
-    async def claim(self, name: str, *, lease_seconds: int = 60) -> Claim:
+    async def claim(self, name: str, *, lease_seconds: float = 60) -> Claim:
         """Try to take the key for `lease_seconds`."""
-        key = self.key(name)
-        if await self.redis.set(key, _PENDING + self.owner, nx=True, ex=lease_seconds):
+        lease_ms = max(1, int(lease_seconds * 1000))
+        raw = await self._claim(keys=[self.key(name)], args=[_PENDING + self.owner, lease_ms])
+        if int(raw[0]) == 1:
             return Claim(ClaimState.ACQUIRED)
-        value = await self.redis.get(key)
-        if value is None:  # expired between the two calls
-            return await self.claim(name, lease_seconds=lease_seconds)
-        text = value.decode() if isinstance(value, bytes) else str(value)
+        text = _text(raw[1])
         if text.startswith(_DONE):
-            return Claim(ClaimState.DONE, text[len(_DONE):])
+            return Claim(ClaimState.DONE, text[len(_DONE) :])
         return Claim(ClaimState.IN_PROGRESS)
 
-    async def complete(self, name: str, result: str = "", *, pipe: Pipeline | None = None) -> None:
-        """Record that the side effect happened (atomically with `pipe`'s commands if given)."""
-        args = [_PENDING + self.owner, _DONE + result, self.done_ttl]
-        if pipe is not None:
-            await self._complete(keys=[self.key(name)], args=args, client=pipe)
-            return
-        await self._complete(keys=[self.key(name)], args=args)
+    async def complete(self, name: str, result: str = "", *, pipe: Pipeline | None = None) -> bool:
+        """Record that the side effect happened; False if another owner holds or completed it.
 
-    async def release(self, name: str) -> None:
-        """Give the key back without completing (the side effect did not happen)."""
+        With `pipe` (a transactional pipeline holding the caller's writes): True means the
+        completion is queued behind a WATCH on the claim, so `pipe.execute()` applies the writes
+        and the completion together or raises WatchError and applies nothing. False means the
+        claim is no longer ours and the queued writes were discarded."""
         key = self.key(name)
-        value = await self.redis.get(key)
-        if value is not None and (value.decode() if isinstance(value, bytes) else value) == _PENDING + self.owner:
-            await self.redis.delete(key)
+        done = _DONE + result
+        if pipe is None:
+            args: list[str | int] = [_PENDING + self.owner, done, self.done_ttl]
+            return bool(await self._complete(keys=[key], args=args))
+        if not pipe.is_transaction:
+            raise ValueError("complete(pipe=) needs redis.pipeline(transaction=True)")
+        # WATCH and GET run at once on the pipeline's connection; the caller's queued writes are
+        # set aside meanwhile and put back inside the MULTI after the check.
+        queued, pipe.command_stack = pipe.command_stack, []
+        try:
+            await pipe.watch(key)
+            value = await pipe.get(key)
+        except BaseException:
+            await pipe.reset()
+            raise
+        if value is not None and _text(value) != _PENDING + self.owner:
+            await pipe.reset()
+            return False
+        pipe.multi()
+        pipe.command_stack.extend(queued)
+        pipe.set(key, done, ex=self.done_ttl)
+        return True
+
+    async def release(self, name: str) -> bool:
+        """Give the key back without completing (the side effect did not happen)."""
+        return bool(await self._release(keys=[self.key(name)], args=[_PENDING + self.owner]))
 
     async def result(self, name: str) -> str | None:
         """The recorded result of a completed key, or None."""
         value = await self.redis.get(self.key(name))
-        text = value.decode() if isinstance(value, bytes) else value
-        return text[len(_DONE):] if text and text.startswith(_DONE) else None
+        text = _text(value) if value is not None else None
+        return text[len(_DONE) :] if text and text.startswith(_DONE) else None
 
     async def once(self, name: str, *, ttl_seconds: int | None = None) -> bool:
         """A one-shot marker: True the first time a key is seen (for side-effect-free dedupe)."""
-        return bool(await self.redis.set(self.key(name), _DONE, nx=True, ex=ttl_seconds or self.done_ttl))
+        ttl = ttl_seconds or self.done_ttl
+        return bool(await self.redis.set(self.key(name), _DONE, nx=True, ex=ttl))

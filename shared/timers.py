@@ -1,10 +1,26 @@
 """Durable timers on Redis: schedule, cancel, reschedule, and workers that fire due timers.
 
-Per namespace: a sorted set of due instants, a hash of payloads (each tagged with a generation so
-a reschedule during firing is never lost), and a sorted set of leases. A worker claims due timers
-atomically (Lua) with a lease, runs the handler, and completes them; a timer whose lease expires
-(its worker died) is claimed again. Firing is at-least-once, so handlers must be idempotent.
-Many workers may run at once against one namespace.
+Layout of one namespace (`base` = `<prefix>:timers:<namespace>`); a timer key lives in bucket
+`b` = sha1(key) mod `buckets`, so each bucket stays small enough for Redis's compact (listpack)
+encoding, about 100 bytes per pending timer instead of about 270 with one big sorted set and hash:
+
+    base:due:<b>    ZSET    key -> due instant (ms)              timers waiting in bucket b
+    base:data:<b>   HASH    key -> "<generation>|<json payload>"  every pending or in-flight timer
+    base:due        ZSET    b -> earliest due instant in bucket b  (the index a claim starts from)
+    base:lease      ZSET    "<b>:<key>" -> lease expiry (ms)      timers being fired right now
+    base:attempts   HASH    key -> failed or expired attempts so far
+    base:dead       HASH    key -> "<generation>|<json payload>"  timers that used up max_attempts
+    base:seq, base:count, base:buckets    generation counter, pending count, bucket count
+
+A worker claims due timers atomically (Lua) with a lease, runs the handler, and completes them
+by generation, so a reschedule or cancel during firing is never undone by the old firing's
+completion. A timer whose lease expires (its worker died) is claimed again as the next attempt.
+Firing is at-least-once, so handlers must be idempotent. Many workers may run at once.
+
+The bucket count is stored on first use and wins over the constructor argument afterwards; pick
+it near (expected pending timers / 64). A bucket that outgrows Redis's listpack limits (128 due
+timers, 64-byte keys or payloads) silently switches to the ordinary encoding: still correct,
+only larger. The scripts derive bucket keys themselves, so a namespace needs one Redis node.
 """
 
 from __future__ import annotations
@@ -12,7 +28,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -23,83 +39,159 @@ from shared.clock import Clock, SystemClock
 
 log = logging.getLogger("mtm.timers")
 
+DEFAULT_BUCKETS = 1024
+
+# Prepended to every script. ARGV[1] = base, ARGV[2] = bucket count to use if none is stored yet.
+_LIB = """
+local base = ARGV[1]
+local lease_key = base .. ':lease'
+local attempts_key = base .. ':attempts'
+local dead_key = base .. ':dead'
+local count_key = base .. ':count'
+local function bucket(key)
+  local n = tonumber(redis.call('GET', base .. ':buckets') or ARGV[2])
+  return tostring(tonumber(string.sub(redis.sha1hex(key), 1, 7), 16) % n)
+end
+local function reindex(b)
+  local first = redis.call('ZRANGE', base .. ':due:' .. b, 0, 0, 'WITHSCORES')
+  if first[1] then
+    redis.call('ZADD', base .. ':due', first[2], b)
+  else
+    redis.call('ZREM', base .. ':due', b)
+  end
+end
+local function unschedule(b, key)
+  if redis.call('ZREM', base .. ':due:' .. b, key) == 1 then reindex(b) end
+end
+local function owned(data, gen)
+  return data and string.sub(data, 1, string.len(gen) + 1) == gen .. '|'
+end
+local function bury(b, key, data)
+  redis.call('HSET', dead_key, key, data)
+  redis.call('HDEL', base .. ':data:' .. b, key)
+  redis.call('HDEL', attempts_key, key)
+  redis.call('ZREM', lease_key, b .. ':' .. key)
+  redis.call('DECR', count_key)
+  unschedule(b, key)
+end
+"""
+
+# ARGV[3] = key, ARGV[4] = due ms, ARGV[5] = payload
 _SCHEDULE = """
-local gen = redis.call('INCR', KEYS[4])
-redis.call('HSET', KEYS[2], ARGV[1], gen .. '|' .. ARGV[3])
-redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HDEL', KEYS[5], ARGV[1])
+redis.call('SET', base .. ':buckets', ARGV[2], 'NX')
+local key = ARGV[3]
+local b = bucket(key)
+local gen = redis.call('INCR', base .. ':seq')
+if redis.call('HSET', base .. ':data:' .. b, key, gen .. '|' .. ARGV[5]) == 1 then
+  redis.call('INCR', count_key)
+end
+redis.call('ZADD', base .. ':due:' .. b, ARGV[4], key)
+reindex(b)
+redis.call('ZREM', lease_key, b .. ':' .. key)
+redis.call('HDEL', attempts_key, key)
+redis.call('HDEL', dead_key, key)
 return gen
 """
 
+# ARGV[3] = now ms, ARGV[4] = limit, ARGV[5] = lease ms, ARGV[6] = max attempts (0: unlimited)
+# Returns key, data, attempt triples. Expired leases first: those timers have waited longest.
 _CLAIM = """
-local now = tonumber(ARGV[1])
-local limit = tonumber(ARGV[2])
-local until_ = now + tonumber(ARGV[3])
+local now = tonumber(ARGV[3])
+local limit = tonumber(ARGV[4])
+local until_ = now + tonumber(ARGV[5])
+local max = tonumber(ARGV[6])
 local out = {}
 local n = 0
-local expired = redis.call('ZRANGEBYSCORE', KEYS[3], '-inf', now, 'LIMIT', 0, limit)
-for _, key in ipairs(expired) do
-  local data = redis.call('HGET', KEYS[2], key)
-  if data then
-    redis.call('ZADD', KEYS[3], until_, key)
-    local attempt = redis.call('HINCRBY', KEYS[4], key, 1)
-    table.insert(out, key); table.insert(out, data); table.insert(out, attempt + 1)
-    n = n + 1
+for _, member in ipairs(redis.call('ZRANGEBYSCORE', lease_key, '-inf', now, 'LIMIT', 0, limit)) do
+  local sep = string.find(member, ':', 1, true)
+  local b = string.sub(member, 1, sep - 1)
+  local key = string.sub(member, sep + 1)
+  local data = redis.call('HGET', base .. ':data:' .. b, key)
+  if not data then
+    redis.call('ZREM', lease_key, member)
   else
-    redis.call('ZREM', KEYS[3], key)
+    local attempts = redis.call('HINCRBY', attempts_key, key, 1)
+    if max > 0 and attempts >= max then
+      bury(b, key, data)
+    else
+      redis.call('ZADD', lease_key, until_, member)
+      table.insert(out, key); table.insert(out, data); table.insert(out, attempts + 1)
+      n = n + 1
+    end
   end
 end
 if n < limit then
-  local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'WITHSCORES', 'LIMIT', 0, limit - n)
-  for i = 1, #due, 2 do
-    local key = due[i]
-    redis.call('ZREM', KEYS[1], key)
-    local data = redis.call('HGET', KEYS[2], key)
-    if data then
-      redis.call('ZADD', KEYS[3], until_, key)
-      local attempt = tonumber(redis.call('HGET', KEYS[4], key) or '0')
-      table.insert(out, key); table.insert(out, data); table.insert(out, attempt + 1)
+  local buckets = redis.call('ZRANGEBYSCORE', base .. ':due', '-inf', now, 'LIMIT', 0, limit - n)
+  for _, b in ipairs(buckets) do
+    local due_key = base .. ':due:' .. b
+    local data_key = base .. ':data:' .. b
+    local due = redis.call('ZRANGEBYSCORE', due_key, '-inf', now, 'LIMIT', 0, limit - n)
+    for _, key in ipairs(due) do
+      redis.call('ZREM', due_key, key)
+      local data = redis.call('HGET', data_key, key)
+      if data then
+        redis.call('ZADD', lease_key, until_, b .. ':' .. key)
+        local attempt = tonumber(redis.call('HGET', attempts_key, key) or '0') + 1
+        table.insert(out, key); table.insert(out, data); table.insert(out, attempt)
+        n = n + 1
+      end
     end
+    reindex(b)
+    if n >= limit then break end
   end
 end
 return out
 """
 
+# ARGV[3] = key, ARGV[4] = generation
 _COMPLETE = """
-local data = redis.call('HGET', KEYS[2], ARGV[1])
-if data and string.sub(data, 1, string.len(ARGV[2]) + 1) == ARGV[2] .. '|' then
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('ZREM', KEYS[3], ARGV[1])
-  redis.call('HDEL', KEYS[4], ARGV[1])
-  return 1
-end
-return 0
+local key = ARGV[3]
+local b = bucket(key)
+local data_key = base .. ':data:' .. b
+if not owned(redis.call('HGET', data_key, key), ARGV[4]) then return 0 end
+redis.call('HDEL', data_key, key)
+redis.call('DECR', count_key)
+redis.call('ZREM', lease_key, b .. ':' .. key)
+redis.call('HDEL', attempts_key, key)
+unschedule(b, key)
+return 1
 """
 
+# ARGV[3] = key, ARGV[4] = generation, ARGV[5] = retry at ms, ARGV[6] = max attempts
 _RETRY = """
-local data = redis.call('HGET', KEYS[2], ARGV[1])
-if not (data and string.sub(data, 1, string.len(ARGV[2]) + 1) == ARGV[2] .. '|') then
-  return 0
-end
-redis.call('ZREM', KEYS[3], ARGV[1])
-local attempts = redis.call('HINCRBY', KEYS[4], ARGV[1], 1)
-if attempts >= tonumber(ARGV[4]) then
-  redis.call('HSET', KEYS[5], ARGV[1], data)
-  redis.call('HDEL', KEYS[2], ARGV[1])
-  redis.call('HDEL', KEYS[4], ARGV[1])
+local key = ARGV[3]
+local b = bucket(key)
+local data = redis.call('HGET', base .. ':data:' .. b, key)
+if not owned(data, ARGV[4]) then return 0 end
+local attempts = redis.call('HINCRBY', attempts_key, key, 1)
+if attempts >= tonumber(ARGV[6]) then
+  bury(b, key, data)
   return -1
 end
-redis.call('ZADD', KEYS[1], ARGV[3], ARGV[1])
+redis.call('ZREM', lease_key, b .. ':' .. key)
+redis.call('ZADD', base .. ':due:' .. b, ARGV[5], key)
+reindex(b)
 return attempts
 """
 
+# ARGV[3] = key
 _CANCEL = """
-local removed = redis.call('HDEL', KEYS[2], ARGV[1])
-redis.call('ZREM', KEYS[1], ARGV[1])
-redis.call('ZREM', KEYS[3], ARGV[1])
-redis.call('HDEL', KEYS[4], ARGV[1])
+local key = ARGV[3]
+local b = bucket(key)
+local removed = redis.call('HDEL', base .. ':data:' .. b, key)
+if removed == 1 then redis.call('DECR', count_key) end
+unschedule(b, key)
+redis.call('ZREM', lease_key, b .. ':' .. key)
+redis.call('HDEL', attempts_key, key)
+redis.call('HDEL', dead_key, key)
 return removed
+"""
+
+# ARGV[3] = key
+_GET = """
+local b = bucket(ARGV[3])
+return {redis.call('ZSCORE', base .. ':due:' .. b, ARGV[3]),
+        redis.call('HGET', base .. ':data:' .. b, ARGV[3])}
 """
 
 
@@ -107,6 +199,19 @@ def _ms(instant: datetime) -> int:
     if instant.tzinfo is None:
         raise ValueError("timer instants must be timezone-aware")
     return int(instant.timestamp() * 1000)
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+def _instant(ms: float) -> datetime:
+    return datetime.fromtimestamp(float(ms) / 1000, UTC)
+
+
+def _payload(data: bytes | str) -> dict[str, Any]:
+    payload: dict[str, Any] = json.loads(_text(data).partition("|")[2])
+    return payload
 
 
 @dataclass(frozen=True)
@@ -126,79 +231,111 @@ class Timer:
 class Timers:
     """One namespace of durable timers."""
 
-    def __init__(self, redis: Redis, prefix: str, namespace: str) -> None:
-        base = f"{prefix}:timers:{namespace}"
+    def __init__(
+        self, redis: Redis, prefix: str, namespace: str, *, buckets: int = DEFAULT_BUCKETS
+    ) -> None:
+        if buckets < 1:
+            raise ValueError("buckets must be positive")
+        self.base = f"{prefix}:timers:{namespace}"
         self.redis = redis
-        self.due_key = f"{base}:due"
-        self.data_key = f"{base}:data"
-        self.lease_key = f"{base}:lease"
-        self.attempts_key = f"{base}:attempts"
-        self.dead_key = f"{base}:dead"
-        self.seq_key = f"{base}:seq"
-        self._schedule = redis.register_script(_SCHEDULE)
-        self._claim = redis.register_script(_CLAIM)
-        self._complete = redis.register_script(_COMPLETE)
-        self._retry = redis.register_script(_RETRY)
-        self._cancel = redis.register_script(_CANCEL)
+        self.buckets = buckets
+        self.index_key = f"{self.base}:due"
+        self.lease_key = f"{self.base}:lease"
+        self.attempts_key = f"{self.base}:attempts"
+        self.dead_key = f"{self.base}:dead"
+        self.count_key = f"{self.base}:count"
+        self._schedule = redis.register_script(_LIB + _SCHEDULE)
+        self._claim = redis.register_script(_LIB + _CLAIM)
+        self._complete = redis.register_script(_LIB + _COMPLETE)
+        self._retry = redis.register_script(_LIB + _RETRY)
+        self._cancel = redis.register_script(_LIB + _CANCEL)
+        self._get = redis.register_script(_LIB + _GET)
+
+    def _args(self, *rest: Any) -> list[Any]:
+        return [self.base, self.buckets, *rest]
 
     async def schedule(self, key: str, due: datetime, payload: dict[str, Any] | None = None) -> int:
         """Create or move a timer (a reschedule replaces the payload); returns its generation."""
         data = json.dumps(payload or {}, separators=(",", ":"))
-        keys = [self.due_key, self.data_key, self.lease_key, self.seq_key, self.attempts_key]
-        return int(await self._schedule(keys=keys, args=[key, _ms(due), data]))
+        return int(await self._schedule(keys=[], args=self._args(key, _ms(due), data)))
 
     reschedule = schedule
 
+    async def schedule_many(
+        self, items: Iterable[tuple[str, datetime, dict[str, Any] | None]], *, chunk: int = 500
+    ) -> list[int]:
+        """Schedule many timers in pipelined round trips; returns their generations in order."""
+        generations: list[int] = []
+        batch = list(items)
+        for start in range(0, len(batch), chunk):
+            async with self.redis.pipeline(transaction=False) as pipe:
+                for key, due, payload in batch[start : start + chunk]:
+                    data = json.dumps(payload or {}, separators=(",", ":"))
+                    await self._schedule(keys=[], args=self._args(key, _ms(due), data), client=pipe)
+                generations.extend(int(g) for g in await pipe.execute())
+        return generations
+
     async def cancel(self, key: str) -> bool:
         """Remove a timer; True if it was pending or in flight."""
-        keys = [self.due_key, self.data_key, self.lease_key, self.attempts_key]
-        return bool(await self._cancel(keys=keys, args=[key]))
+        return bool(await self._cancel(keys=[], args=self._args(key)))
 
-    async def claim(self, now: datetime, *, limit: int = 100, lease_seconds: float = 30) -> list[Timer]:
-        """Atomically take due timers (and timers whose lease expired) with a lease."""
-        keys = [self.due_key, self.data_key, self.lease_key, self.attempts_key]
-        raw = await self._claim(keys=keys, args=[_ms(now), limit, int(lease_seconds * 1000)])
-        out = []
-        for i in range(0, len(raw), 3):
-            key = raw[i].decode() if isinstance(raw[i], bytes) else raw[i]
-            data = raw[i + 1].decode() if isinstance(raw[i + 1], bytes) else raw[i + 1]
-            gen, _, body = data.partition("|")
-            out.append(Timer(key=key, payload=json.loads(body), generation=int(gen), attempt=int(raw[i + 2])))
-        return out
+    async def claim(
+        self,
+        now: datetime,
+        *,
+        limit: int = 100,
+        lease_seconds: float = 30,
+        max_attempts: int | None = None,
+    ) -> list[Timer]:
+        """Atomically take due timers (and timers whose lease expired) with a lease.
+
+        A timer whose lease has expired `max_attempts` times in all goes to the dead set instead
+        of being handed out again (a timer that kills its worker must not kill them all)."""
+        args = self._args(_ms(now), limit, max(1, int(lease_seconds * 1000)), max_attempts or 0)
+        raw = await self._claim(keys=[], args=args)
+        return [
+            Timer(
+                key=_text(raw[i]),
+                payload=_payload(raw[i + 1]),
+                generation=int(_text(raw[i + 1]).partition("|")[0]),
+                attempt=int(raw[i + 2]),
+            )
+            for i in range(0, len(raw), 3)
+        ]
 
     async def complete(self, timer: Timer) -> bool:
         """Mark a fired timer done (a no-op if it was rescheduled or cancelled meanwhile)."""
-        keys = [self.due_key, self.data_key, self.lease_key, self.attempts_key]
-        return bool(await self._complete(keys=keys, args=[timer.key, timer.generation]))
+        return bool(await self._complete(keys=[], args=self._args(timer.key, timer.generation)))
 
     async def retry(self, timer: Timer, at: datetime, *, max_attempts: int) -> int:
-        """Put a failed timer back for `at`; after max_attempts it moves to the dead set (-1)."""
-        keys = [self.due_key, self.data_key, self.lease_key, self.attempts_key, self.dead_key]
-        return int(await self._retry(keys=keys, args=[timer.key, timer.generation, _ms(at), max_attempts]))
+        """Put a failed timer back for `at`; returns the failures so far, or -1 once
+        `max_attempts` is reached and the timer moved to the dead set (0: rescheduled meanwhile)."""
+        args = self._args(timer.key, timer.generation, _ms(at), max_attempts)
+        return int(await self._retry(keys=[], args=args))
 
     async def get(self, key: str) -> tuple[datetime | None, dict[str, Any] | None]:
         """The due instant (None while in flight) and payload of a timer."""
-        score = await self.redis.zscore(self.due_key, key)
-        data = await self.redis.hget(self.data_key, key)
-        payload = None
-        if data is not None:
-            text = data.decode() if isinstance(data, bytes) else data
-            payload = json.loads(text.partition("|")[2])
-        due = datetime.fromtimestamp(score / 1000, UTC) if score is not None else None
-        return due, payload
+        score, data = await self._get(keys=[], args=self._args(key))
+        due = _instant(float(score)) if score is not None else None
+        return due, (_payload(data) if data is not None else None)
 
     async def pending(self) -> int:
         """Timers not yet completed (due later, or in flight)."""
-        return int(await self.redis.hlen(self.data_key))
+        return int(await self.redis.get(self.count_key) or 0)
+
+    async def dead(self) -> dict[str, dict[str, Any]]:
+        """Timers that used up their attempts, with their payloads."""
+        raw = await self.redis.hgetall(self.dead_key)
+        return {_text(k): _payload(v) for k, v in raw.items()}
 
     async def next_due(self) -> datetime | None:
         """The earliest due instant or lease expiry."""
         candidates = []
-        for key in (self.due_key, self.lease_key):
+        for key in (self.index_key, self.lease_key):
             first = await self.redis.zrange(key, 0, 0, withscores=True)
             if first:
                 candidates.append(first[0][1])
-        return datetime.fromtimestamp(min(candidates) / 1000, UTC) if candidates else None
+        return _instant(float(min(candidates))) if candidates else None
 
 
 Handler = Callable[[Timer], Awaitable[None]]
@@ -243,8 +380,12 @@ class TimerWorker:
                 outcome = await self.timers.retry(timer, retry_at, max_attempts=self.max_attempts)
                 log.error(
                     "timer handler failed",
-                    extra={"timer": timer.key, "attempt": timer.attempt, "error_class": type(exc).__name__,
-                           "dead": outcome == -1},
+                    extra={
+                        "timer": timer.key,
+                        "attempt": timer.attempt,
+                        "error_class": type(exc).__name__,
+                        "dead": outcome == -1,
+                    },
                 )
                 return
             await self.timers.complete(timer)
@@ -254,11 +395,20 @@ class TimerWorker:
         """Fire every timer due now (in batches); returns how many were claimed."""
         total = 0
         while True:
-            batch = await self.timers.claim(self.clock.now(), limit=self.batch, lease_seconds=self.lease_seconds)
+            batch = await self.timers.claim(
+                self.clock.now(),
+                limit=self.batch,
+                lease_seconds=self.lease_seconds,
+                max_attempts=self.max_attempts,
+            )
             if not batch:
                 return total
             total += len(batch)
-            await asyncio.gather(*(self._fire(t) for t in batch))
+            # Let the whole batch finish before raising, so no firing is left running unobserved.
+            results = await asyncio.gather(*(self._fire(t) for t in batch), return_exceptions=True)
+            for result in results:
+                if isinstance(result, BaseException):
+                    raise result
 
     async def run(self) -> None:
         """Loop until stop(); survives Redis outages by backing off."""

@@ -199,8 +199,11 @@ def kafka_up() -> None:
 
 
 async def _produce_once(bootstrap: str) -> None:
+    import logging
+
     from aiokafka import AIOKafkaProducer
 
+    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "topic not found yet" while it is created
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, request_timeout_ms=5000
     )
