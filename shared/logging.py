@@ -130,3 +130,5 @@ def configure_logging(
     # aiokafka and faststream log message payloads at DEBUG; keep them at INFO or above.
     for noisy in ("aiokafka", "faststream"):
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
+    # The twilio SDK logs request URLs and query strings (To=+1...) at INFO.
+    logging.getLogger("twilio").setLevel(logging.WARNING)
