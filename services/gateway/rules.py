@@ -1,0 +1,100 @@
+"""Pure rules of the gateway: the URL Twilio signed, webhook fields to events, dedupe keys."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+from uuid import UUID, uuid5
+
+from pydantic import ValidationError
+
+from services.gateway.forms import BadRequest
+from shared.events import Event, InboundSmsReceived, SmsStatusReceived
+
+SOURCE = "gateway"
+INBOUND_REQUIRED = ("MessageSid", "From", "To", "Body")
+INBOUND_OPTIONAL = ("NumMedia",)
+STATUS_REQUIRED = ("MessageSid", "MessageStatus")
+STATUS_OPTIONAL = ("ErrorCode",)
+
+# Event field -> the Twilio form field it comes from, so that reasons name what the caller sent.
+FORM_NAMES = {
+    "message_sid": "MessageSid",
+    "from_phone": "From",
+    "to_phone": "To",
+    "body": "Body",
+    "num_media": "NumMedia",
+    "status": "MessageStatus",
+    "error_code": "ErrorCode",
+}
+
+# Fixed namespace: a Twilio retry of the same webhook yields the same event_id, so even a record
+# published twice (a publish that timed out, then landed) is recognisably one event downstream.
+_EVENT_IDS = UUID("5b0f3c9e-6f1e-4c55-9d64-0c2f4b1de9a7")
+
+
+def public_url(base: str, path: str, query: str) -> str:
+    """The URL Twilio called: the configured public base, then path and query as received."""
+    return base.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def _integer(fields: Mapping[str, str], name: str) -> int | None:
+    value = fields.get(name, "")
+    if value == "":
+        return None
+    if not value.isascii() or not value.isdigit() or len(value) > 9:
+        raise BadRequest(f"{name}: not a non-negative integer")
+    return int(value)
+
+
+def _reason(exc: ValidationError) -> str:
+    parts = []
+    for err in exc.errors(include_input=False, include_url=False, include_context=False):
+        name = FORM_NAMES.get(str(err["loc"][0]) if err["loc"] else "", "form")
+        parts.append(f"{name}: {err['msg'].removeprefix('Value error, ')}")
+    return "; ".join(parts)
+
+
+def inbound_event(fields: Mapping[str, str], *, received_at: datetime) -> InboundSmsReceived:
+    """An inbound SMS webhook's fields as the event the dispatcher reads."""
+    sid = fields["MessageSid"]
+    try:
+        return InboundSmsReceived(
+            event_id=uuid5(_EVENT_IDS, f"inbound:{sid}"),
+            source=SOURCE,
+            correlation_id=sid,
+            message_sid=sid,
+            from_phone=fields["From"],
+            to_phone=fields["To"],
+            body=fields["Body"],
+            num_media=_integer(fields, "NumMedia") or 0,
+            received_at=received_at,
+        )
+    except ValidationError as exc:
+        raise BadRequest(_reason(exc)) from None
+
+
+def status_event(fields: Mapping[str, str], *, received_at: datetime) -> SmsStatusReceived:
+    """A status callback's fields as the event the dispatcher matches to its notification."""
+    sid, status = fields["MessageSid"], fields["MessageStatus"]
+    try:
+        return SmsStatusReceived(
+            event_id=uuid5(_EVENT_IDS, f"status:{sid}:{status}"),
+            source=SOURCE,
+            correlation_id=sid,
+            message_sid=sid,
+            status=status,  # type: ignore[arg-type]  # validated against the Literal by pydantic
+            error_code=_integer(fields, "ErrorCode"),
+            received_at=received_at,
+        )
+    except ValidationError as exc:
+        raise BadRequest(_reason(exc)) from None
+
+
+def dedupe_name(event: Event) -> str:
+    """What makes two webhooks the same: the SID (inbound), the SID and the status (callbacks)."""
+    if isinstance(event, InboundSmsReceived):
+        return f"inbound:{event.message_sid}"
+    if isinstance(event, SmsStatusReceived):
+        return f"status:{event.message_sid}:{event.status}"
+    raise TypeError(type(event).__name__)

@@ -1,0 +1,61 @@
+"""Settings of the gateway: the shared sections plus `gateway` (MTM_GATEWAY__*)."""
+
+from __future__ import annotations
+
+from typing import Self
+
+from pydantic import BaseModel, Field, model_validator
+
+from shared.settings import TwilioServiceSettings
+
+
+class GatewaySection(BaseModel):
+    """Where the gateway listens, the URL Twilio calls, and its limits."""
+
+    host: str = Field(default="127.0.0.1", description="Interface to listen on.")
+    port: int = Field(default=8080, ge=0, le=65535, description="Port to listen on.")
+    public_base_url: str | None = Field(
+        default=None,
+        pattern=r"^https?://[^/?#\s]+(/[^?#\s]*)?$",
+        description=(
+            "Scheme, host and any path prefix Twilio calls, e.g. https://sms.example.org "
+            "(behind a reverse proxy: the proxy's public address). Signatures are checked "
+            "against it plus the request's path and query. Unset: the URL the request arrived "
+            "at (development only)."
+        ),
+    )
+    max_body_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Larger request bodies are refused with 400."
+    )
+    max_form_fields: int = Field(default=200, ge=10, description="More form fields: 400.")
+    dedupe_ttl_seconds: int = Field(
+        default=7 * 24 * 3600, ge=60, description="How long a published MessageSid is remembered."
+    )
+    claim_lease_seconds: int = Field(
+        default=120, ge=5, description="How long an unfinished publish holds its MessageSid."
+    )
+    publish_timeout_seconds: float = Field(
+        default=5.0,
+        gt=0,
+        le=12,
+        description="Longer and the webhook is answered 503 (Twilio waits 15 s).",
+    )
+    ready_interval_seconds: float = Field(
+        default=1.0, gt=0, description="How often Kafka and Redis are checked for /readyz."
+    )
+    ready_timeout_seconds: float = Field(default=0.5, gt=0, description="Timeout of one check.")
+
+
+class GatewaySettings(TwilioServiceSettings):
+    """Everything the gateway reads from the environment."""
+
+    gateway: GatewaySection = Field(default_factory=GatewaySection)
+
+    @model_validator(mode="after")
+    def _public_url_in_production(self) -> Self:
+        # Behind a proxy the URL a request arrives at is not the one Twilio signed.
+        if self.env == "production" and not self.gateway.public_base_url:
+            raise ValueError(
+                "production mode needs MTM_GATEWAY__PUBLIC_BASE_URL (the URL Twilio calls)"
+            )
+        return self
