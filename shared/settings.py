@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Literal, Self, TypeVar
 
-from pydantic import BaseModel, Field, SecretStr, model_validator
+from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 Environment = Literal["development", "test", "production"]
@@ -117,3 +117,18 @@ class TwilioServiceSettings(BaseServiceSettings):
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         return {**super().secrets_to_check(), "twilio.auth_token": self.twilio.auth_token}
+
+
+S = TypeVar("S", bound=BaseServiceSettings)
+
+
+def load_settings(cls: type[S]) -> S:
+    """Read settings; on error exit with the reasons only (pydantic would echo the secrets)."""
+    try:
+        return cls()
+    except ValidationError as exc:
+        reasons = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or cls.__name__}: {err['msg']}"
+            for err in exc.errors(include_input=False, include_url=False)
+        )
+        raise SystemExit(f"invalid settings ({cls.__name__}): {reasons}") from None

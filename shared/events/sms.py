@@ -29,21 +29,11 @@ class SmsStatusReceived(Event):
 
     event_type: Literal["SmsStatusReceived"] = "SmsStatusReceived"
     message_sid: str = Field(pattern=r"^(SM|MM)[0-9a-fA-F]{32}$")
-    status: Literal[
-        "queued",
-        "sending",
-        "sent",
-        "delivered",
-        "undelivered",
-        "failed",
-        "read",
-        "canceled",
-        "accepted",
-        "scheduled",
-        "partially_delivered",
-        "receiving",
-        "received",
-    ]
+    status: str = Field(
+        pattern=r"^[a-z_]{2,32}$",
+        description="Twilio MessageStatus (queued, sent, delivered, undelivered, failed, read, ...); "
+        "open-ended because Twilio adds statuses without notice.",
+    )
     error_code: int | None = None
     received_at: UtcDatetime
 

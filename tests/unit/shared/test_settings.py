@@ -57,3 +57,18 @@ def test_a_bad_value_fails_with_the_variable_named(monkeypatch: pytest.MonkeyPat
     monkeypatch.setenv("MTM_KAFKA__DLQ_AFTER_ATTEMPTS", "many")
     with pytest.raises(ValidationError, match="dlq_after_attempts"):
         BaseServiceSettings()
+
+
+def test_a_settings_error_at_start_up_never_echoes_a_secret(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from shared.settings import load_settings
+
+    monkeypatch.setenv("MTM_ENV", "production")
+    monkeypatch.setenv("MTM_TWILIO__AUTH_TOKEN", "changeme")
+    monkeypatch.setenv("MTM_REDIS__URL", "redis://:hunter22@10.0.0.6:6379/1")
+    with pytest.raises(SystemExit) as exit_info:
+        load_settings(TwilioServiceSettings)
+    message = str(exit_info.value)
+    assert "MTM_TWILIO__AUTH_TOKEN" in message
+    assert "hunter22" not in message and "changeme" not in message
