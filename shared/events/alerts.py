@@ -43,6 +43,15 @@ class AlertPaged(Event):
     clinician_id: Id
     step: int = Field(ge=0)
     notification_id: Id
+    delivery: Literal["requested", "delivered", "failed"] = Field(
+        default="requested",
+        description="requested: the page was handed to the dispatcher; delivered/failed: what "
+        "the carrier later reported for it (same notification_id).",
+    )
+    role: str | None = Field(
+        default=None, max_length=32, description="primary, backup, director, network_*, repeat."
+    )
+    severity: Severity | None = Field(default=None, description="The alert's severity when paged.")
 
 
 class AlertEscalated(Event):
@@ -52,7 +61,7 @@ class AlertEscalated(Event):
     alert_id: Id
     from_step: int = Field(ge=0)
     to_step: int = Field(ge=0)
-    reason: Literal["no_ack", "undelivered", "no_one_on_call"]
+    reason: Literal["no_ack", "undelivered", "no_one_on_call", "severity_raised"]
 
 
 class AlertAcknowledged(Event):

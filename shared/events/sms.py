@@ -31,7 +31,7 @@ class SmsStatusReceived(Event):
     message_sid: str = Field(pattern=r"^(SM|MM)[0-9a-fA-F]{32}$")
     status: str = Field(
         pattern=r"^[a-z_]{2,32}$",
-        description="Twilio MessageStatus (queued, sent, delivered, undelivered, failed, read, ...); "
+        description="Twilio MessageStatus (queued, sent, delivered, undelivered, failed, ...); "
         "open-ended because Twilio adds statuses without notice.",
     )
     error_code: int | None = None
