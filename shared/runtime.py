@@ -81,7 +81,9 @@ class Runtime:
     def include(self, router: KafkaRouter) -> None:
         self.broker.include_router(router, prefix=self.settings.kafka.topic_prefix)
 
-    def background(self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]) -> None:
+    def background(
+        self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]
+    ) -> None:
         """A loop (a timer worker) that runs while the app runs."""
         self._loops.append((run, stop))
 
