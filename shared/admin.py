@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import Iterable
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
@@ -34,5 +36,25 @@ async def ensure_topics(
                 await admin.create_topics(wanted)
             except TopicAlreadyExistsError:
                 pass
+            await _wait_for_leaders(admin, [t.name for t in wanted])
     finally:
         await admin.close()
+
+
+async def _wait_for_leaders(
+    admin: AIOKafkaAdminClient, names: list[str], within: float = 30
+) -> None:
+    """New partitions have no leader for a moment; producing then only yields retries and noise."""
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        described = await admin.describe_topics(names)
+        ready = all(
+            t["error_code"] == 0
+            and t["partitions"]
+            and all(p["leader"] >= 0 for p in t["partitions"])
+            for t in described
+        )
+        if ready:
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"partitions of {len(names)} new topics got no leader within {within}s")
