@@ -1,0 +1,1 @@
+"""The symptoms service: instrument scoring, side-effect red flags, clinical alerts."""

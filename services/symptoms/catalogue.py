@@ -1,0 +1,126 @@
+"""The rule catalogue (id, trigger, severity, source), generated from the rules themselves.
+
+`python -m services.symptoms.catalogue` prints it; `--readme` rewrites the README section."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from services.symptoms.rules import (
+    cross_stream,
+    cssrs,
+    emergency,
+    gad7,
+    management,
+    noshow,
+    pcl5,
+    phq2,
+    phq9,
+)
+from services.symptoms.rules.model import RuleInfo
+from services.symptoms.rules.side_effects import TABLE, Row
+from services.symptoms.rules.thresholds import Thresholds
+from services.symptoms.rules.vocabulary import SYMPTOMS
+from services.symptoms.settings import SymptomsSection
+
+README = Path(__file__).with_name("README.md")
+START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
+CRISIS_NOTE = " + crisis text"
+
+
+def _row_info(row: Row) -> RuleInfo:
+    """A table row rendered: drug context, then each tier's symptoms and qualifiers."""
+    tiers = "; ".join(
+        f"{tier.severity}: {tier.when.describe()}{tier.qualifiers()}" for tier in row.tiers
+    )
+    trigger = f"{row.title}. Drug context: {row.context.label}. {tiers}"
+    if row.rule_id == "SE-ANY-EMERGENCY":
+        trigger += (
+            "; or free text with crisis language ("
+            + ", ".join(emergency.PHRASES)
+            + "; English and Spanish, negation not parsed)"
+        )
+    severities = []
+    for tier in row.tiers:
+        crisis = CRISIS_NOTE if tier.severity == "P0" or tier.crisis else ""
+        if f"{tier.severity}{crisis}" not in severities:
+            severities.append(f"{tier.severity}{crisis}")
+    return RuleInfo(row.rule_id, trigger, ", ".join(severities), row.source)
+
+
+def rules() -> list[RuleInfo]:
+    """Every rule of the service, in the order of the domain document."""
+    return [
+        *phq9.RULES,
+        *phq2.RULES,
+        *gad7.RULES,
+        *pcl5.RULES,
+        cssrs.RULE,
+        *(_row_info(row) for row in TABLE),
+        *management.RULES,
+        *cross_stream.RULES,
+        *noshow.RULES,
+    ]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|")
+
+
+def markdown(t: Thresholds | None = None) -> str:
+    """The catalogue as a markdown table, thresholds filled in."""
+    values = (t or Thresholds()).model_dump()
+    lines = ["| rule id | trigger | severity | source |", "|---|---|---|---|"]
+    for info in rules():
+        cells = (
+            info.rule_id,
+            info.trigger.format(**values),
+            info.severity.format(**values),
+            info.source,
+        )
+        lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def symptom_codes() -> str:
+    """The side-effect vocabulary as a markdown table."""
+    lines = ["| code | what the patient reports |", "|---|---|"]
+    lines += [f"| `{code}` | {text} |" for code, text in SYMPTOMS.items()]
+    return "\n".join(lines) + "\n"
+
+
+def settings_table() -> str:
+    """Every MTM_SYMPTOMS__* variable with its default."""
+    lines = ["| variable | default | meaning |", "|---|---|---|"]
+    for name, spec in SymptomsSection.model_fields.items():
+        lines.append(
+            f"| `MTM_SYMPTOMS__{name.upper()}` | {spec.default} | {_cell(spec.description or '')} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def readme_section() -> str:
+    return (
+        f"{START}\n{markdown()}\n### Symptom codes\n\n{symptom_codes()}\n"
+        f"### Settings\n\n{settings_table()}{END}"
+    )
+
+
+def write_readme(path: Path = README) -> None:
+    """Replace the generated section of the README."""
+    text = path.read_text()
+    head, _, rest = text.partition(START)
+    _, _, tail = rest.partition(END)
+    path.write_text(head + readme_section() + tail)
+
+
+def main(argv: list[str]) -> None:
+    if "--readme" in argv:
+        write_readme()
+    else:
+        sys.stdout.write(markdown())
+
+
+if __name__ == "__main__":
+    main(sys.argv[1:])

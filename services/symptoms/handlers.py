@@ -1,0 +1,282 @@
+"""The symptoms service's handlers: claim the business key, write state, run the rules, publish."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager, suppress
+from dataclasses import dataclass, replace
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from faststream.kafka import KafkaRouter
+
+from services.symptoms.alerts import AlertPublisher
+from services.symptoms.rules import cross_stream, noshow
+from services.symptoms.rules import report as side_effect_report
+from services.symptoms.rules.model import (
+    AlertRecord,
+    DoseRecord,
+    DoseStatus,
+    Drug,
+    Finding,
+    Report,
+    ScoreRecord,
+)
+from services.symptoms.rules.questionnaire import evaluate_answer, evaluate_response, risk_markers
+from services.symptoms.rules.scoring import score
+from services.symptoms.rules.thresholds import Thresholds
+from services.symptoms.rules.vocabulary import known
+from services.symptoms.state import SymptomState
+from shared import events as ev
+from shared import topics
+from shared.broker import TransientError, subscriber
+from shared.idempotency import Claims, ClaimState
+from shared.topics import Groups
+
+log = logging.getLogger("mtm.symptoms")
+
+
+@dataclass
+class Deps:
+    """What the handlers need; built once per process in app.py."""
+
+    state: SymptomState
+    claims: Claims
+    publisher: AlertPublisher
+    thresholds: Thresholds
+    lease_seconds: int = 30
+    group_prefix: str = ""
+
+    def group(self, topic: str) -> str:
+        """A consumer group per topic: one group over several topics rebalances them together."""
+        return f"{self.group_prefix}{Groups.SYMPTOMS}-{topic}"
+
+
+@asynccontextmanager
+async def claimed(deps: Deps, name: str) -> AsyncIterator[bool]:
+    """True when this handler owns the business key; False when it was already handled."""
+    claim = await deps.claims.claim(name, lease_seconds=deps.lease_seconds)
+    if claim.state is ClaimState.DONE:
+        log.info("already handled", extra={"claim": name})
+        yield False
+        return
+    if claim.state is ClaimState.IN_PROGRESS:
+        raise TransientError("another worker holds the claim; re-read later")
+    try:
+        yield True
+    except BaseException:
+        with suppress(Exception):  # the lease expires anyway if Redis is the problem
+            await deps.claims.release(name)
+        raise
+    await deps.claims.complete(name)
+
+
+async def _publish(deps: Deps, findings: list[Finding], event: ev.Event, now: datetime) -> None:
+    assert event.patient_id is not None
+    await deps.publisher.publish(findings, patient_id=event.patient_id, cause=event, now=now)
+
+
+async def on_questionnaire_completed(deps: Deps, e: ev.QuestionnaireCompleted) -> None:
+    """Score the response; item 9 and C-SSRS even when abandoned; totals only when complete."""
+    async with claimed(deps, f"qr:{e.response_id}:{e.status}") as fresh:
+        if not fresh:
+            return
+        t, now, scope = deps.thresholds, e.occurred_at, e.session_id or e.response_id
+        s = score(
+            e.instrument, ((a.item, a.value) for a in e.answers), finished=e.status == "completed"
+        )
+        if s.invalid:
+            log.warning(
+                "answers outside the instrument ignored",
+                extra={
+                    "patient_id": e.patient_id,
+                    "response_id": e.response_id,
+                    "count": len(s.invalid),
+                },
+            )
+        if s.total is not None:
+            await deps.state.save_scores(
+                e.patient_id, [ScoreRecord(e.response_id, e.instrument, now, s.total)]
+            )
+        await deps.state.save_risks(e.patient_id, risk_markers(s, ref=e.response_id, at=now, t=t))
+        ctx = await deps.state.context(e.patient_id, now=now)
+        findings = evaluate_response(s, scope=scope, ref=e.response_id, at=now, ctx=ctx, t=t)
+        triggers = cross_stream.from_findings(findings, scope=scope, at=now, drugs=ctx.drugs)
+        if triggers:
+            await deps.state.save_triggers(e.patient_id, triggers)
+            # Doses re-read after the trigger is stored: a missed dose handled meanwhile sees it.
+            doses = await deps.state.doses(e.patient_id, now=now)
+            findings += cross_stream.evaluate(
+                replace(ctx, doses=doses, triggers=tuple(triggers)), t
+            )
+        log.info(
+            "questionnaire scored",
+            extra={
+                "patient_id": e.patient_id,
+                "response_id": e.response_id,
+                "complete": s.complete,
+                "findings": len(findings),
+            },
+        )
+        await _publish(deps, findings, e, now)
+
+
+async def on_item_answered(deps: Deps, e: ev.QuestionnaireItemAnswered) -> None:
+    """One SMS answer: item 9 and C-SSRS are evaluated at once (sessions get abandoned)."""
+    async with claimed(deps, f"item:{e.event_id}") as fresh:
+        if not fresh:
+            return
+        t, now = deps.thresholds, e.occurred_at
+        session = await deps.state.session_answer(
+            e.patient_id, e.session_id, e.instrument, e.item, e.value
+        )
+        s = score(e.instrument, session.items(), finished=False)
+        await deps.state.save_risks(e.patient_id, risk_markers(s, ref=e.session_id, at=now, t=t))
+        ctx = await deps.state.context(e.patient_id, now=now)
+        findings = evaluate_answer(
+            e.instrument, e.item, e.value, session=session, scope=e.session_id, ctx=ctx, t=t
+        )
+        await _publish(deps, findings, e, now)
+
+
+async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
+    """Red-flag table, free-text screen, review items, and missed doses alongside."""
+    async with claimed(deps, f"se:{e.report_id}") as fresh:
+        if not fresh:
+            return
+        t, now = deps.thresholds, e.occurred_at
+        effects: dict[str, int] = {}
+        for effect in e.effects:
+            effects[effect.code] = max(effect.severity, effects.get(effect.code, 0))
+        unknown = sum(1 for code in effects if not known(code))
+        if unknown:
+            log.warning(
+                "unlisted symptom codes (reviewed as SE-OTHER)",
+                extra={"patient_id": e.patient_id, "report_id": e.report_id, "count": unknown},
+            )
+        report = Report(
+            ref=e.report_id,
+            effects=effects,
+            free_text=e.free_text,
+            stopped_medication=e.stopped_medication,
+            plan_id=e.plan_id,
+        )
+        triggers = cross_stream.from_report(report, at=now)
+        await deps.state.save_triggers(e.patient_id, triggers)
+        ctx = await deps.state.context(e.patient_id, now=now)
+        findings = side_effect_report.evaluate(report, ctx, t)
+        findings += cross_stream.evaluate(replace(ctx, triggers=tuple(triggers)), t)
+        await _publish(deps, findings, e, now)
+
+
+def _local_date(instant: datetime, zone: str) -> date:
+    return instant.astimezone(ZoneInfo(zone)).date()
+
+
+async def on_plan_event(deps: Deps, e: ev.Event) -> None:
+    """Keep the drug context: class, start, last dose change, stop."""
+    assert e.patient_id is not None
+    if isinstance(e, ev.MedicationPlanStarted):
+        old = await deps.state.plan(e.patient_id, e.plan_id)
+        await deps.state.save_plan(
+            e.patient_id,
+            Drug(
+                plan_id=e.plan_id,
+                drug=e.drug.strip().lower(),
+                drug_class=e.drug_class,
+                start=e.start_date,
+                zone=e.zone,
+                prn=e.prn,
+                dose_changed=old.dose_changed if old else None,
+            ),
+        )
+        return
+    plan_id = e.plan_id  # type: ignore[attr-defined]
+    old = await deps.state.plan(e.patient_id, plan_id)
+    if old is None:
+        log.warning(
+            "plan event for an unknown plan",
+            extra={"patient_id": e.patient_id, "plan_id": plan_id, "event_type": e.event_type},
+        )
+        return
+    if isinstance(e, ev.MedicationPlanChanged):
+        zone = e.zone or old.zone
+        changed = (e.effective_date or _local_date(e.occurred_at, zone)) if e.dose_changed else None
+        await deps.state.save_plan(
+            e.patient_id, replace(old, zone=zone, dose_changed=changed or old.dose_changed)
+        )
+    elif isinstance(e, ev.MedicationPlanStopped):
+        await deps.state.save_plan(
+            e.patient_id, replace(old, stopped=_local_date(e.occurred_at, old.zone))
+        )
+
+
+async def on_dose_event(deps: Deps, e: ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed) -> None:
+    """Record the dose; a missed or skipped one may complete a cross-stream alert."""
+    if isinstance(e, ev.DoseTaken):
+        await deps.state.save_dose(
+            e.patient_id, DoseRecord(e.dose_id, e.plan_id, e.taken_at, "taken")
+        )
+        return
+    status: DoseStatus = "skipped" if isinstance(e, ev.DoseSkipped) else "missed"
+    at = e.reported_at if isinstance(e, ev.DoseSkipped) else e.scheduled_at
+    async with claimed(deps, f"dose:{e.dose_id}:{status}") as fresh:
+        if not fresh:
+            return
+        await deps.state.save_dose(e.patient_id, DoseRecord(e.dose_id, e.plan_id, at, status))
+        ctx = await deps.state.context(e.patient_id, now=e.occurred_at)
+        await _publish(deps, cross_stream.evaluate(ctx, deps.thresholds), e, e.occurred_at)
+
+
+async def on_no_show(deps: Deps, e: ev.AppointmentNoShow) -> None:
+    """APPT-NOSHOW-RISK: a missed visit after a recent high-risk flag."""
+    async with claimed(deps, f"noshow:{e.appointment_id}") as fresh:
+        if not fresh:
+            return
+        ctx = await deps.state.context(e.patient_id, now=e.occurred_at)
+        finding = noshow.evaluate(e.appointment_id, ctx, deps.thresholds)
+        await _publish(deps, [finding] if finding else [], e, e.occurred_at)
+
+
+def make_router(deps: Deps) -> KafkaRouter:
+    """The service's subscriptions (topic names bare; the runtime applies the prefix)."""
+    router = KafkaRouter()
+
+    @subscriber(router, topics.SYMPTOMS, group=deps.group(topics.SYMPTOMS))
+    async def on_symptoms(event: ev.SymptomsEvent) -> None:
+        if isinstance(event, ev.QuestionnaireCompleted):
+            await on_questionnaire_completed(deps, event)
+        elif isinstance(event, ev.QuestionnaireItemAnswered):
+            await on_item_answered(deps, event)
+        elif isinstance(event, ev.SideEffectReported):
+            await on_side_effect_reported(deps, event)
+        # CheckInPlanSet and WeightRecorded drive no rule yet.
+
+    @subscriber(router, topics.MEDICATIONS, group=deps.group(topics.MEDICATIONS))
+    async def on_medications(event: ev.MedicationsEvent) -> None:
+        if isinstance(event, ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed):
+            await on_dose_event(deps, event)
+        elif not isinstance(event, ev.MedicationDispensed):
+            await on_plan_event(deps, event)
+
+    @subscriber(router, topics.PATIENTS, group=deps.group(topics.PATIENTS))
+    async def on_patients(event: ev.PatientsEvent) -> None:
+        if isinstance(event, ev.PatientEnrolled):
+            await deps.state.save_profile(event.patient_id, date_of_birth=event.date_of_birth)
+
+    @subscriber(router, topics.APPOINTMENTS, group=deps.group(topics.APPOINTMENTS))
+    async def on_appointments(event: ev.AppointmentsEvent) -> None:
+        if isinstance(event, ev.AppointmentNoShow):
+            await on_no_show(deps, event)
+
+    @subscriber(router, topics.ALERTS, group=deps.group(topics.ALERTS))
+    async def on_alerts(event: ev.AlertsEvent) -> None:
+        # Alerts of every service count as recent risk for APPT-NOSHOW-RISK.
+        if isinstance(event, ev.ClinicalAlertRaised):
+            await deps.state.save_alert(
+                event.patient_id,
+                AlertRecord(event.alert_id, event.rule_id, event.severity, event.occurred_at),
+            )
+
+    return router

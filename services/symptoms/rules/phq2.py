@@ -1,0 +1,29 @@
+"""SYM-PHQ2-GATE (domain §1.3): a positive PHQ-2 asks for the full PHQ-9 in the same session."""
+
+from __future__ import annotations
+
+from services.symptoms.rules.model import Finding, RuleInfo
+from services.symptoms.rules.scoring import Score
+from services.symptoms.rules.thresholds import Thresholds
+from services.symptoms.rules.trends import total_evidence
+
+GATE = RuleInfo(
+    "SYM-PHQ2-GATE",
+    "PHQ-2 total >= {phq2_gate_min} (items 1-2 answered)",
+    "P3 (continue with PHQ-9 items 3-9 in the same session); PHQ-2 never screens suicidality",
+    "domain §1.3 [V] cut-points (Kroenke 2003, Arroll 2010), gate [D]",
+)
+RULES = (GATE,)
+
+
+def gate(score: Score, *, scope: str, ref: str, t: Thresholds) -> Finding | None:
+    """Positive screen: the session should go on to the full PHQ-9."""
+    if score.total is None or score.total < t.phq2_gate_min:
+        return None
+    return Finding(
+        GATE.rule_id,
+        "P3",
+        scope,
+        (total_evidence("PHQ-2", ref, score.total),),
+        "Positive depression screen: administer PHQ-9 items 3-9 in this session.",
+    )
