@@ -265,6 +265,14 @@ def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any)
     return broker
 
 
+def group_id(service_group: str, topic: str, *, prefix: str = "") -> str:
+    """The consumer group of one service on one topic.
+
+    One group per (service, topic): a group spread over several topics rebalances all of them
+    whenever one consumer joins. The topic prefix keeps concurrent test runs apart."""
+    return f"{prefix}{service_group}-{topic}"
+
+
 def subscriber(router: KafkaRouter | KafkaBroker, topic: str, *, group: str, **kwargs: Any) -> Any:
     """Subscribe with the project's defaults: a group per service, commit after handling, read from
     the earliest record a new group has not seen."""
