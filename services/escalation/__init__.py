@@ -1,0 +1,1 @@
+"""The escalation service: on-call rosters, clinician pages, escalation until acknowledged."""

@@ -1,0 +1,197 @@
+"""A clinician's ACK and RESOLVE, authorised against who was paged for the code.
+
+AlertAcknowledged and AlertResolved arrive twice on the topic: first as the dispatcher's reading
+of a clinician's "ACK 4821" (source `dispatcher`, usually without alert_id), then as this
+service's confirmation (source `escalation`, with alert_id), which is the audit step. Only
+readings are acted on, and only after checking that the clinician was paged for that code;
+confirmations are this service's own output and are never read back (no loop).
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from redis.asyncio.client import Pipeline
+
+from services.escalation import outbox as ob
+from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
+from services.escalation.model import AlertState
+from services.escalation.rules import messages as msg
+from services.escalation.rules.auth import may_acknowledge, may_resolve
+from shared.events import AlertAcknowledged, AlertResolved
+
+log = logging.getLogger("mtm.escalation.acks")
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def _find(deps: Deps, code: str, alert_id: str | None) -> str | None:
+    found = await deps.store.alert_for_code(code)
+    if found is None or (alert_id is not None and alert_id != found):
+        return None
+    return found
+
+
+def _notices(deps: Deps, state: AlertState, acker: str) -> list[ob.Op]:
+    now = deps.clock.now()
+    assert state.code is not None
+    return [
+        ob.publish(
+            msg.notice_request(
+                alert_id=state.alert_id,
+                site_id=state.site_id,
+                code=state.code,
+                site_name=deps.config.site_name(state.site_id),
+                clinician_id=other,
+                now=now,
+            )
+        )
+        for other in state.paged_ids
+        if other != acker
+    ]
+
+
+def _refused(
+    what: str, event: AlertAcknowledged | AlertResolved, alert_id: str | None, reason: str
+) -> None:
+    # A security event: ids only, never the phone the reply came from.
+    level = logging.INFO if reason == "duplicate" else logging.WARNING
+    log.log(
+        level,
+        f"{what} refused",
+        extra={
+            "security": reason != "duplicate",
+            "reason": reason,
+            "alert_id": alert_id,
+            "code": event.code,
+            "clinician_id": event.clinician_id,
+            "source": event.source,
+        },
+    )
+
+
+async def on_alert_acknowledged(deps: Deps, event: AlertAcknowledged) -> None:
+    """A clinician's ACK: stop the ladder, tell the others paged, confirm on mtm.alerts."""
+    alert_id = await _find(deps, event.code, event.alert_id)
+    if alert_id is None:
+        _refused("ack", event, event.alert_id, "unknown_code")
+        return
+    verdict = await deps.store.transact(lambda pipe: _acknowledge(deps, pipe, alert_id, event))
+    if verdict != "ok":
+        _refused("ack", event, alert_id, verdict)
+    else:
+        log.info(
+            "alert acknowledged",
+            extra={"alert_id": alert_id, "code": event.code, "clinician_id": event.clinician_id},
+        )
+    await deps.outbox.flush(alert_stream(alert_id))
+
+
+async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAcknowledged) -> str:
+    await pipe.watch(deps.store.keys.alert(alert_id))
+    state = await deps.store.alert(alert_id, via=pipe)
+    if state is None or state.code is None:
+        return "unknown_code"
+    verdict = may_acknowledge(
+        status=state.status,
+        paged=state.paged_ids,
+        clinician_id=event.clinician_id,
+        acknowledged_by=state.acknowledged_by,
+    )
+    if not verdict.allowed:
+        return verdict.reason
+    now = deps.clock.now()
+    acked = state.model_copy(
+        update={
+            "status": "acknowledged",
+            "acknowledged_by": event.clinician_id,
+            "acknowledged_at": now,
+            "next_due": None,
+        }
+    )
+    ops = [
+        ob.cancel(ALERT_TIMERS, alert_id),
+        ob.publish(
+            msg.acknowledged(
+                alert_id=alert_id,
+                patient_id=state.patient_id,
+                site_id=state.site_id,
+                code=state.code,
+                clinician_id=event.clinician_id,
+                message_sid=event.message_sid,
+                now=now,
+            )
+        ),
+        *_notices(deps, state, event.clinician_id),
+    ]
+    pipe.multi()
+    deps.store.put_alert(pipe, acked)
+    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    return "ok"
+
+
+async def on_alert_resolved(deps: Deps, event: AlertResolved) -> None:
+    """A clinician's RESOLVE: close the alert (stopping the ladder if it still ran)."""
+    alert_id = await _find(deps, event.code, event.alert_id)
+    if alert_id is None:
+        _refused("resolve", event, event.alert_id, "unknown_code")
+        return
+    verdict = await deps.store.transact(lambda pipe: _resolve(deps, pipe, alert_id, event))
+    if verdict != "ok":
+        _refused("resolve", event, alert_id, verdict)
+    else:
+        log.info(
+            "alert resolved",
+            extra={"alert_id": alert_id, "code": event.code, "clinician_id": event.clinician_id},
+        )
+    await deps.outbox.flush(alert_stream(alert_id))
+
+
+async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolved) -> str:
+    store, keys = deps.store, deps.store.keys
+    await pipe.watch(keys.alert(alert_id))
+    state = await store.alert(alert_id, via=pipe)
+    if state is None or state.code is None:
+        return "unknown_code"
+    verdict = may_resolve(
+        status=state.status, paged=state.paged_ids, clinician_id=event.clinician_id
+    )
+    if not verdict.allowed:
+        return verdict.reason
+    await pipe.watch(keys.dedup(state.dedup_key))
+    holder = _text(await pipe.get(keys.dedup(state.dedup_key)))
+    now = deps.clock.now()
+    ops = [
+        ob.cancel(ALERT_TIMERS, alert_id),
+        ob.publish(
+            msg.resolved(
+                alert_id=alert_id,
+                patient_id=state.patient_id,
+                site_id=state.site_id,
+                code=state.code,
+                clinician_id=event.clinician_id,
+                outcome=event.outcome,
+                now=now,
+            )
+        ),
+    ]
+    if state.status == "open":
+        ops.extend(_notices(deps, state, event.clinician_id))
+    closed = state.model_copy(
+        update={
+            "status": "resolved",
+            "resolved_by": event.clinician_id,
+            "resolved_at": now,
+            "next_due": None,
+        }
+    )
+    pipe.multi()
+    store.put_alert(pipe, closed)
+    if holder == alert_id:
+        pipe.delete(keys.dedup(state.dedup_key))
+    store.quarantine_code(pipe, state.code, deps.config.code_quarantine_seconds)
+    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    return "ok"

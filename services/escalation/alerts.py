@@ -1,0 +1,141 @@
+"""Raised alerts (ClinicalAlertRaised): open a new alert, count a repeat, or upgrade one.
+
+ESC-DEDUPE: while an alert with the same dedup key is open (or acknowledged), a repeat is
+counted into it and pages nobody; a more urgent repeat raises the open alert's severity and
+starts the new severity's ladder at once, with the same code.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+from typing import Any
+
+from redis.asyncio.client import Pipeline
+
+from services.escalation import outbox as ob
+from services.escalation.deps import ALERT_TIMERS, DIGEST_TIMERS, Deps, alert_stream
+from services.escalation.digest import digest_stream
+from services.escalation.model import AlertState
+from services.escalation.rules.grouping import Grouping, decide, still_groups
+from shared.events import ClinicalAlertRaised
+
+log = logging.getLogger("mtm.escalation.alerts")
+
+
+def _text(value: Any) -> str | None:
+    return value.decode() if isinstance(value, bytes) else value
+
+
+async def on_alert_raised(deps: Deps, event: ClinicalAlertRaised) -> None:
+    """Open a new alert, count a repeat into the open one, or raise the open one's severity."""
+    outcome = await deps.store.transact(lambda pipe: _raise(deps, pipe, event))
+    log.info("alert raised", extra=outcome)
+    for stream in outcome.get("streams", ()):
+        await deps.outbox.flush(stream)
+
+
+async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict[str, Any]:
+    store, keys = deps.store, deps.store.keys
+    ids = {"alert_id": event.alert_id, "site_id": event.site_id, "severity": event.severity}
+    await pipe.watch(
+        keys.alert(event.alert_id), keys.member(event.alert_id), keys.dedup(event.dedup_key)
+    )
+    if await pipe.exists(keys.alert(event.alert_id), keys.member(event.alert_id)):
+        # A redelivery: the first delivery decided; only finish what it left in the outbox.
+        into = _text(await pipe.get(keys.member(event.alert_id))) or event.alert_id
+        return {**ids, "outcome": "redelivered", "streams": [alert_stream(into)]}
+    open_id = _text(await pipe.get(keys.dedup(event.dedup_key)))
+    now = deps.clock.now()
+    window = timedelta(seconds=deps.config.dedupe_window_seconds)
+    current: AlertState | None = None
+    if open_id:
+        await pipe.watch(keys.alert(open_id))
+        current = await store.alert(open_id, via=pipe)
+        if current is not None and not still_groups(
+            status=current.status, raised_at=current.raised_at, now=now, window=window
+        ):
+            current = None
+    grouping = decide(current.severity if current else None, event.severity)
+    if grouping is Grouping.NEW or current is None:
+        return await _open(deps, pipe, event, ids)
+    member_ttl = store.retention
+    if grouping is Grouping.COUNT:
+        pipe.multi()
+        store.put_alert(pipe, current.model_copy(update={"count": current.count + 1}))
+        pipe.set(keys.member(event.alert_id), current.alert_id, ex=member_ttl)
+        return {**ids, "outcome": "grouped", "into": current.alert_id}
+    plan = deps.ladder(event.severity)
+    update: dict[str, Any] = {"severity": event.severity, "count": current.count + 1}
+    ops: list[ob.Op] = []
+    if plan.mode == "page":
+        code = current.code or await store.allocate_code(current.alert_id)
+        due = now + timedelta(seconds=plan.delays[0])
+        update.update(
+            code=code,
+            plan=plan.to_dict(),
+            base=current.next_step,
+            status="open",
+            next_due=due,
+            next_reason="severity_raised",
+            acknowledged_by=None,
+            acknowledged_at=None,
+        )
+        ops.append(ob.schedule(ALERT_TIMERS, current.alert_id, due, {"step": current.next_step}))
+    pipe.multi()
+    upgraded = current.model_copy(update=update)
+    store.put_alert(pipe, upgraded)
+    pipe.set(keys.member(event.alert_id), current.alert_id, ex=member_ttl)
+    if upgraded.code:
+        store.keep_code(pipe, upgraded.code)
+    if current.status == "queued" and upgraded.status == "open":
+        pipe.srem(keys.digest(current.site_id), current.alert_id)
+    deps.outbox.stage(pipe, alert_stream(current.alert_id), ops)
+    return {
+        **ids,
+        "outcome": "upgraded",
+        "into": current.alert_id,
+        "streams": [alert_stream(current.alert_id)],
+    }
+
+
+async def _open(
+    deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised, ids: dict[str, Any]
+) -> dict[str, Any]:
+    store, keys = deps.store, deps.store.keys
+    now = deps.clock.now()
+    site_id = event.site_id or deps.config.network_site
+    plan = deps.ladder(event.severity)
+    state = AlertState(
+        alert_id=event.alert_id,
+        patient_id=event.patient_id,
+        site_id=site_id,
+        severity=event.severity,
+        rule_id=event.rule_id,
+        dedup_key=event.dedup_key,
+        correlation_id=event.correlation_id,
+        raised_at=event.occurred_at,
+        plan=plan.to_dict(),
+    )
+    if plan.mode == "page":
+        code = await store.allocate_code(event.alert_id)
+        due = now + timedelta(seconds=plan.delays[0])
+        state = state.model_copy(update={"code": code, "next_due": due})
+        stream = alert_stream(event.alert_id)
+        ops = [ob.schedule(ALERT_TIMERS, event.alert_id, due, {"step": 0})]
+    else:
+        state = state.model_copy(update={"status": "queued"})
+        roster = await store.roster(site_id)
+        due = deps.next_digest(site_id, now, roster.zone if roster else None)
+        stream = digest_stream(site_id)
+        ops = [ob.schedule(DIGEST_TIMERS, site_id, due, {})]
+    pipe.multi()
+    store.put_alert(pipe, state)
+    pipe.set(keys.dedup(event.dedup_key), event.alert_id)
+    if state.code:
+        store.keep_code(pipe, state.code)
+    else:
+        pipe.sadd(keys.digest(site_id), event.alert_id)
+        pipe.sadd(keys.digest_sites, site_id)
+    deps.outbox.stage(pipe, stream, ops)
+    return {**ids, "outcome": "opened", "code": state.code, "streams": [stream]}

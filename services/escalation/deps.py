@@ -1,0 +1,54 @@
+"""What the handlers and timer workers of the escalation service share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from services.escalation.outbox import Outbox
+from services.escalation.rules.localtime import next_local
+from services.escalation.rules.policy import LadderPlan
+from services.escalation.settings import EscalationSection
+from services.escalation.state import Store
+from shared.clock import Clock
+from shared.idempotency import Claims
+from shared.timers import Timers
+
+ALERT_TIMERS = "alerts"
+DIGEST_TIMERS = "digest"
+
+
+def alert_stream(alert_id: str) -> str:
+    return f"alert:{alert_id}"
+
+
+@dataclass
+class Deps:
+    """Settings, state, outbox, claims, timers and the clock."""
+
+    config: EscalationSection
+    store: Store
+    outbox: Outbox
+    claims: Claims
+    alert_timers: Timers
+    digest_timers: Timers
+    clock: Clock
+
+    def ladder(self, severity: str) -> LadderPlan:
+        """The ladder of a severity from settings, scaled, to be frozen into a new alert."""
+        ladder = getattr(self.config.ladders, severity)
+        plan = LadderPlan(
+            mode=ladder.mode,
+            targets=tuple(ladder.targets),
+            delays=tuple(ladder.delays_seconds),
+            repeat_every=ladder.repeat_every_seconds,
+            max_repeats=ladder.max_repeats,
+        )
+        return plan.scaled(self.config.time_scale)
+
+    def site_zone(self, site_id: str, roster_zone: str | None = None) -> str:
+        site = self.config.sites.get(site_id)
+        return site.zone if site else (roster_zone or "UTC")
+
+    def next_digest(self, site_id: str, now: datetime, roster_zone: str | None = None) -> datetime:
+        return next_local(now, self.config.digest_time, self.site_zone(site_id, roster_zone))

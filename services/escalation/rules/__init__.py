@@ -1,0 +1,1 @@
+"""Pure rules of the escalation service: plain data in, plain data out, time passed in."""

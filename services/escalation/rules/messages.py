@@ -1,0 +1,230 @@
+"""The events this service emits: pages, notices, digests and the audit trail, no PHI.
+
+Ids are derived from what the event means (alert, step, clinician), so an event re-published
+after a crash carries the same event_id and notification_id and is recognised downstream."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from shared.events import (
+    AlertAcknowledged,
+    AlertEscalated,
+    AlertPaged,
+    AlertResolved,
+    NotificationRequested,
+    OperationalWarning,
+    Recipient,
+    ReplyContext,
+)
+
+SOURCE = "escalation"
+PAGE_TEMPLATE = "clinician_page"
+NOTICE_TEMPLATE = "clinician_notice"
+DIGEST_TEMPLATE = "digest"
+
+
+def stable_id(*parts: object) -> UUID:
+    """A UUID that is the same every time for the same parts."""
+    return uuid5(NAMESPACE_URL, "mtm-escalation:" + ":".join(str(p) for p in parts))
+
+
+def page_request(
+    *,
+    alert_id: str,
+    site_id: str,
+    code: str,
+    severity: str,
+    site_name: str,
+    step: int,
+    clinician_id: str,
+    now: datetime,
+) -> NotificationRequested:
+    """'Patient alert P0 #4821 at Austin. Reply ACK 4821.': severity, code and site only."""
+    return NotificationRequested(
+        event_id=stable_id("page-request", alert_id, step, clinician_id),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        site_id=site_id,
+        notification_id=stable_id("page", alert_id, step, clinician_id),
+        recipient=Recipient(kind="clinician", id=clinician_id),
+        template_id=PAGE_TEMPLATE,
+        variables={"severity": severity, "code": code, "site": site_name},
+        category="clinician_page",
+        priority="urgent",
+        dedup_key=f"page:{alert_id}:{step}:{clinician_id}",
+        reply_context=ReplyContext(kind="page", ref=code, extra={"alert_id": alert_id}),
+    )
+
+
+def notice_request(
+    *, alert_id: str, site_id: str, code: str, site_name: str, clinician_id: str, now: datetime
+) -> NotificationRequested:
+    """'Alert 4821 has been acknowledged': to the others paged, so they can stand down."""
+    return NotificationRequested(
+        event_id=stable_id("notice-request", alert_id, clinician_id),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        site_id=site_id,
+        notification_id=stable_id("notice", alert_id, clinician_id),
+        recipient=Recipient(kind="clinician", id=clinician_id),
+        template_id=NOTICE_TEMPLATE,
+        variables={"code": code, "site": site_name},
+        category="clinician_notice",
+        priority="urgent",
+        dedup_key=f"notice:{alert_id}:{clinician_id}",
+    )
+
+
+def digest_request(
+    *, site_id: str, local_date: str, clinician_id: str, counts: dict[str, int], now: datetime
+) -> NotificationRequested:
+    """The day's P2/P3 items of a site as counts only."""
+    total = min(sum(counts.values()), 9999)
+    variables = {"count": str(total)}
+    variables.update({sev.lower(): str(min(n, 9999)) for sev, n in sorted(counts.items())})
+    return NotificationRequested(
+        event_id=stable_id("digest-request", site_id, local_date),
+        occurred_at=now,
+        source=SOURCE,
+        site_id=site_id,
+        notification_id=stable_id("digest", site_id, local_date),
+        recipient=Recipient(kind="clinician", id=clinician_id),
+        template_id=DIGEST_TEMPLATE,
+        variables=variables,
+        category="digest",
+        priority="routine",
+        dedup_key=f"digest:{site_id}:{local_date}",
+    )
+
+
+def paged(
+    *,
+    alert_id: str,
+    patient_id: str,
+    site_id: str,
+    code: str,
+    step: int,
+    clinician_id: str,
+    notification_id: str,
+    role: str,
+    severity: str,
+    now: datetime,
+    delivery: str = "requested",
+) -> AlertPaged:
+    """Audit: a clinician was paged (delivery 'requested'), or the carrier's report on it."""
+    return AlertPaged(
+        event_id=stable_id("paged", alert_id, step, clinician_id, delivery),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        patient_id=patient_id,
+        site_id=site_id,
+        alert_id=alert_id,
+        code=code,
+        clinician_id=clinician_id,
+        step=step,
+        notification_id=notification_id,
+        delivery=delivery,  # type: ignore[arg-type]
+        role=role,
+        severity=severity,  # type: ignore[arg-type]
+    )
+
+
+def escalated(
+    *,
+    alert_id: str,
+    patient_id: str,
+    site_id: str,
+    from_step: int,
+    to_step: int,
+    reason: str,
+    now: datetime,
+) -> AlertEscalated:
+    """Audit: the alert moved to its next step, and why."""
+    return AlertEscalated(
+        event_id=stable_id("escalated", alert_id, to_step),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        patient_id=patient_id,
+        site_id=site_id,
+        alert_id=alert_id,
+        from_step=from_step,
+        to_step=to_step,
+        reason=reason,  # type: ignore[arg-type]
+    )
+
+
+def acknowledged(
+    *,
+    alert_id: str,
+    patient_id: str,
+    site_id: str,
+    code: str,
+    clinician_id: str,
+    message_sid: str | None,
+    now: datetime,
+) -> AlertAcknowledged:
+    """Audit: the alert is acknowledged (this service's confirmation, source 'escalation')."""
+    return AlertAcknowledged(
+        event_id=stable_id("acknowledged", alert_id),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        patient_id=patient_id,
+        site_id=site_id,
+        alert_id=alert_id,
+        code=code,
+        clinician_id=clinician_id,
+        message_sid=message_sid,
+    )
+
+
+def resolved(
+    *,
+    alert_id: str,
+    patient_id: str,
+    site_id: str,
+    code: str,
+    clinician_id: str,
+    outcome: str,
+    now: datetime,
+) -> AlertResolved:
+    """Audit: the alert is closed (this service's confirmation, source 'escalation')."""
+    return AlertResolved(
+        event_id=stable_id("resolved", alert_id),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        patient_id=patient_id,
+        site_id=site_id,
+        alert_id=alert_id,
+        code=code,
+        clinician_id=clinician_id,
+        outcome=outcome,
+    )
+
+
+def warning(
+    *,
+    kind: str,
+    site_id: str | None,
+    detail: str,
+    key: str,
+    now: datetime,
+    correlation_id: str | None = None,
+) -> OperationalWarning:
+    """An operator warning (no_one_on_call, roster_gap); `key` makes its id stable."""
+    return OperationalWarning(
+        event_id=stable_id("warning", kind, key),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=correlation_id,
+        site_id=site_id,
+        warning=kind,  # type: ignore[arg-type]
+        detail=detail[:256],
+    )

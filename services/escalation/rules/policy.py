@@ -1,0 +1,135 @@
+"""Escalation policy: the steps of a severity's ladder, their waits, and whom each step pages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal
+
+from services.escalation.rules.roster import Roster, on_call
+
+Mode = Literal["page", "digest"]
+SEVERITIES = ("P0", "P1", "P2", "P3")
+
+
+@dataclass(frozen=True)
+class LadderPlan:
+    """A ladder frozen for one alert (a later settings change does not move an open alert)."""
+
+    mode: Mode
+    targets: tuple[str, ...] = ()
+    delays: tuple[float, ...] = ()
+    repeat_every: float | None = None
+    max_repeats: int | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "mode": self.mode,
+            "targets": list(self.targets),
+            "delays": list(self.delays),
+            "repeat_every": self.repeat_every,
+            "max_repeats": self.max_repeats,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> LadderPlan:
+        return cls(
+            mode=data["mode"],
+            targets=tuple(data["targets"]),
+            delays=tuple(float(d) for d in data["delays"]),
+            repeat_every=data.get("repeat_every"),
+            max_repeats=data.get("max_repeats"),
+        )
+
+    def scaled(self, factor: float) -> LadderPlan:
+        """Every wait multiplied by `factor` (tests and demos run a ladder in seconds)."""
+        return LadderPlan(
+            mode=self.mode,
+            targets=self.targets,
+            delays=tuple(d * factor for d in self.delays),
+            repeat_every=self.repeat_every * factor if self.repeat_every else None,
+            max_repeats=self.max_repeats,
+        )
+
+
+@dataclass(frozen=True)
+class Step:
+    """One rung of a ladder: a target's page, or a repeat round re-paging everyone paged."""
+
+    rung: int
+    target: str | None
+    repeat: int = 0
+
+    @property
+    def is_repeat(self) -> bool:
+        return self.repeat > 0
+
+
+def rank(severity: str) -> int:
+    """0 is the most urgent (P0)."""
+    return SEVERITIES.index(severity)
+
+
+def step_at(plan: LadderPlan, rung: int) -> Step | None:
+    """The step at `rung` of the ladder, or None once the ladder is exhausted."""
+    if plan.mode != "page" or rung < 0:
+        return None
+    if rung < len(plan.targets):
+        return Step(rung, plan.targets[rung])
+    if plan.repeat_every is None:
+        return None
+    repeat = rung - len(plan.targets) + 1
+    if plan.max_repeats is not None and repeat > plan.max_repeats:
+        return None
+    return Step(rung, None, repeat)
+
+
+def wait_before(plan: LadderPlan, rung: int) -> float | None:
+    """Seconds between the previous step's page and this rung's, or None if there is no rung."""
+    step = step_at(plan, rung)
+    if step is None:
+        return None
+    return plan.delays[rung] if not step.is_repeat else float(plan.repeat_every or 0)
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """Whom a step pages, and how they were found."""
+
+    clinician_id: str | None
+    role: str
+    network_fallback: bool = False
+
+
+def resolve(target: str, *, site: Roster | None, network: Roster | None, at: datetime) -> Resolved:
+    """The clinician for a ladder target at `at`.
+
+    When the site has nobody on call the network-wide on-call stands in for the whole site
+    roster; a missing backup is the network's primary; a missing director the network's."""
+    here = on_call(site, at)
+    there = on_call(network, at)
+    if target == "primary":
+        if here is not None:
+            return Resolved(here.primary_id, "primary")
+        if there is not None:
+            return Resolved(there.primary_id, "network_primary", network_fallback=True)
+        return Resolved(None, "primary", network_fallback=True)
+    if target == "backup":
+        if here is not None and here.backup_id:
+            return Resolved(here.backup_id, "backup")
+        if here is None and there is not None and there.backup_id:
+            return Resolved(there.backup_id, "network_backup", network_fallback=True)
+        if there is not None:
+            return Resolved(there.primary_id, "network_primary", network_fallback=True)
+        return Resolved(None, "backup", network_fallback=True)
+    if site is not None and site.director_id:
+        return Resolved(site.director_id, "director")
+    if network is not None and network.director_id:
+        return Resolved(network.director_id, "network_director", network_fallback=True)
+    return Resolved(None, "director", network_fallback=True)
+
+
+def repeat_targets(paged: Sequence[str]) -> list[str]:
+    """Everyone paged so far, once each, in the order they were first paged."""
+    return list(dict.fromkeys(paged))

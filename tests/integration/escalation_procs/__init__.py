@@ -1,0 +1,1 @@
+"""Helpers that run the escalation service as a process for the integration tests."""
