@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Iterable
+from typing import Any
 
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
@@ -19,7 +20,7 @@ def project_topics(prefix: str = "", *, with_dlq: bool = True) -> list[str]:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, names: Iterable[str], *, partitions: int = 3, **client_kwargs: object
+    bootstrap_servers: str, names: Iterable[str], *, partitions: int = 3, **client_kwargs: Any
 ) -> None:
     """Create the topics that do not exist yet (replication factor 1: local use only)."""
     admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs)
@@ -58,3 +59,18 @@ async def _wait_for_leaders(
             return
         await asyncio.sleep(0.1)
     raise TimeoutError(f"partitions of {len(names)} new topics got no leader within {within}s")
+
+
+async def delete_topics(bootstrap_servers: str, *, prefix: str, **client_kwargs: Any) -> int:
+    """Delete every topic whose name starts with `prefix` (test teardown); returns how many."""
+    if not prefix:
+        raise ValueError("refusing to delete topics without a prefix")
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers, **client_kwargs)
+    await admin.start()
+    try:
+        doomed = [t for t in await admin.list_topics() if t.startswith(prefix)]
+        if doomed:
+            await admin.delete_topics(doomed)
+        return len(doomed)
+    finally:
+        await admin.close()

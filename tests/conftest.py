@@ -10,7 +10,7 @@ from collections.abc import AsyncIterator, Iterator
 import pytest
 from redis.asyncio import Redis
 
-from shared.admin import ensure_topics, project_topics
+from shared.admin import delete_topics, ensure_topics, project_topics
 from tests.infra import Infra, acquire
 
 _infra: Infra | None = None
@@ -39,10 +39,16 @@ def namespace() -> str:
 
 
 @pytest.fixture
-async def kafka(infra: Infra, prefix: str) -> str:
-    """The bootstrap address, with every project topic created under this test's prefix."""
+async def kafka(infra: Infra, prefix: str) -> AsyncIterator[str]:
+    """The bootstrap address, with every project topic created under this test's prefix.
+
+    The topics are deleted afterwards: a broker holding thousands of partitions runs out of
+    file descriptors and memory maps."""
     await ensure_topics(infra.kafka, project_topics(prefix), partitions=3)
-    return infra.kafka
+    try:
+        yield infra.kafka
+    finally:
+        await delete_topics(infra.kafka, prefix=prefix)
 
 
 @pytest.fixture

@@ -142,6 +142,16 @@ def kafka_config() -> Path:
     return path
 
 
+def _raise_open_files_limit() -> None:
+    """Kafka keeps descriptors per log segment; a soft limit of 1024 is soon reached."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    wanted = hard if hard != resource.RLIM_INFINITY else 1 << 20
+    if soft < wanted:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (wanted, hard))
+
+
 def kafka_up() -> None:
     pidfile = INFRA / "kafka" / "kafka.pid"
     if pid_alive(pidfile) and port_open(KAFKA_PORT):
@@ -193,6 +203,7 @@ def kafka_up() -> None:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
+            preexec_fn=_raise_open_files_limit,  # noqa: PLW1509 - no threads in this launcher
         )
     pidfile.write_text(str(proc.pid))
     say(f"started Kafka {kafka_version()} (pid {proc.pid}) on {HOST}:{KAFKA_PORT}, log {log}")
@@ -203,7 +214,9 @@ async def _produce_once(bootstrap: str) -> None:
 
     from aiokafka import AIOKafkaProducer
 
-    logging.getLogger("aiokafka").setLevel(logging.CRITICAL)  # "topic not found yet" while it is created
+    logging.getLogger("aiokafka").setLevel(
+        logging.CRITICAL
+    )  # "topic not found yet" while it is created
     producer = AIOKafkaProducer(
         bootstrap_servers=bootstrap, enable_idempotence=True, request_timeout_ms=5000
     )
