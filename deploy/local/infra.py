@@ -203,7 +203,7 @@ def kafka_up() -> None:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             start_new_session=True,
-            preexec_fn=_raise_open_files_limit,  # noqa: PLW1509 - no threads in this launcher
+            preexec_fn=_raise_open_files_limit,  # the launcher runs no threads
         )
     pidfile.write_text(str(proc.pid))
     say(f"started Kafka {kafka_version()} (pid {proc.pid}) on {HOST}:{KAFKA_PORT}, log {log}")
