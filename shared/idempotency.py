@@ -59,6 +59,15 @@ return 0
 """
 
 
+# Extend a lease only while it is still ours.
+_RENEW = """
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('EXPIRE', KEYS[1], ARGV[2])
+end
+return 0
+"""
+
+
 class ClaimState(enum.Enum):
     ACQUIRED = "acquired"
     IN_PROGRESS = "in_progress"
@@ -87,6 +96,7 @@ class Claims:
         self.owner = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
         self._claim = redis.register_script(_CLAIM)
         self._complete = redis.register_script(_COMPLETE)
+        self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
 
     def key(self, name: str) -> str:
@@ -137,6 +147,11 @@ class Claims:
     async def release(self, name: str) -> bool:
         """Give the key back without completing (the side effect did not happen)."""
         return bool(await self._release(keys=[self.key(name)], args=[_PENDING + self.owner]))
+
+    async def renew(self, name: str, *, lease_seconds: float) -> bool:
+        """Extend our lease on a key (False if it expired or is no longer ours)."""
+        args: list[str | int] = [_PENDING + self.owner, max(1, int(lease_seconds))]
+        return bool(await self._renew(keys=[self.key(name)], args=args))
 
     async def result(self, name: str) -> str | None:
         """The recorded result of a completed key, or None."""

@@ -1,0 +1,1 @@
+"""The dispatcher: the only service that talks to Twilio's REST API."""

@@ -1,0 +1,160 @@
+"""The Twilio call itself: rate limit, bounded retries of 429, and reconciliation of ambiguity.
+
+A 429 was never processed, so it is retried after a back-off. A 5xx or no answer may have sent
+the message (Twilio's 20500), so before any retry we list the number's messages since the
+attempt began and match ours on body and sender; only when Twilio has none do we send again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from services.dispatcher.directory import Contact
+from services.dispatcher.rules.errors import backoff, classify_send_error
+from services.dispatcher.sender import Found, Outbound, SendFailed
+from services.dispatcher.service import Service
+from services.dispatcher.settings import SiteSettings
+from shared.broker import TransientError
+
+log = logging.getLogger("mtm.dispatcher")
+
+# Twilio's clock and ours differ a little; a message created slightly "before" the attempt
+# began is still ours.
+CLOCK_SKEW = timedelta(minutes=2)
+
+
+@dataclass(frozen=True)
+class Result:
+    sid: str | None = None
+    segments: int = 1
+    outcome: str = ""
+    code: int | None = None
+
+
+class Twilio:
+    """Exactly-once-minded use of the SmsSender for one dispatcher."""
+
+    def __init__(self, svc: Service) -> None:
+        self.svc = svc
+        self.random = random.Random()
+
+    async def send_once(self, key: str, contact: Contact, site: SiteSettings, body: str, *,
+                        urgent: bool) -> Result:
+        """Send unless an earlier attempt of this key already reached Twilio."""
+        message = Outbound(to=contact.phone, body=body, from_number=site.from_number,
+                           messaging_service_sid=site.messaging_service_sid,
+                           status_callback=self.svc.settings.status_callback_url)
+        # Twilio stamps messages with real time, so the reconciliation window uses the wall
+        # clock, not the service clock (which the demo and the tests move by hand).
+        started = datetime.now(UTC)
+        previous = await self.svc.store.attempt(key)
+        if previous is not None:
+            # A crash (or an exhausted retry) left this attempt unresolved: did it go out?
+            since = datetime.fromisoformat(previous.started_at)
+            found = await self._lookup_or_raise(previous.outbound(), since, key)
+            if found is not None:
+                log.info("earlier attempt found at Twilio; not sending again",
+                         extra={"message_sid": found.sid})
+                return Result(sid=found.sid)
+            started = since
+        await self.svc.store.begin_attempt(key, message, started)
+        if urgent:
+            await self.svc.limiter.take(site.sender)
+        else:
+            await self.svc.limiter.wait(site.sender)
+        return await self._create(message, started, key)
+
+    async def _create(self, message: Outbound, started: datetime, key: str) -> Result:
+        s = self.svc.settings
+        rate_limited = ambiguous = 0
+        maybe_sent = False
+        while True:
+            if maybe_sent:
+                try:
+                    found = await self._lookup(message, started, key)
+                except SendFailed:
+                    found, lookup_failed = None, True
+                else:
+                    lookup_failed = False
+                self.svc.metrics.reconciled.labels(found=str(found is not None).lower()).inc()
+                if found is not None:
+                    return Result(sid=found.sid)
+                if lookup_failed:
+                    ambiguous += 1
+                if ambiguous > s.max_ambiguous_retries:
+                    # The attempt record stays: whoever retries looks Twilio up first.
+                    raise TransientError("twilio keeps failing; send left unresolved")
+                if lookup_failed:
+                    await self._sleep(ambiguous)
+                    continue
+            try:
+                accepted = await self.svc.sender.send(message)
+            except SendFailed as exc:
+                outcome = classify_send_error(http_status=exc.http_status, code=exc.code)
+                if outcome == "retry":
+                    rate_limited += 1
+                    if rate_limited > s.max_429_retries:
+                        if not maybe_sent:
+                            # Every try was refused unprocessed: nothing can have gone out.
+                            await self.svc.store.drop_attempt(key)
+                        raise TransientError("twilio keeps rate limiting") from exc
+                    log.info("twilio rate limited; backing off", extra={"attempt": rate_limited})
+                    await self._sleep(rate_limited)
+                    continue
+                if outcome == "ambiguous":
+                    ambiguous += 1
+                    log.warning("ambiguous twilio answer; will look it up",
+                                extra={"http_status": exc.http_status, "error_code": exc.code,
+                                       "attempt": ambiguous})
+                    maybe_sent = True
+                    await asyncio.sleep(s.ambiguous_settle_seconds)
+                    continue
+                return Result(outcome=outcome, code=exc.code)
+            return Result(sid=accepted.sid, segments=accepted.segments)
+
+    async def _sleep(self, attempt: int) -> None:
+        s = self.svc.settings
+        await asyncio.sleep(backoff(attempt, base=s.backoff_base_seconds,
+                                    cap=s.backoff_max_seconds, jitter=self.random.random()))
+
+    async def _lookup_or_raise(self, message: Outbound, since: datetime, key: str) -> Found | None:
+        try:
+            return await self._lookup(message, since, key)
+        except SendFailed as exc:
+            raise TransientError("cannot look up an unresolved send") from exc
+
+    async def _lookup(self, message: Outbound, since: datetime, key: str) -> Found | None:
+        """Our message among the number's messages since `since`, not claimed by another send."""
+        candidates = []
+        for found in await self.svc.sender.find(message, since=since):
+            if not message.same_message(found):
+                continue
+            if found.created is not None and found.created < since - CLOCK_SKEW:
+                continue
+            owner = await self.svc.store.sid_info(found.sid)
+            if owner is not None and owner.send_key != key:
+                continue
+            candidates.append(found)
+        candidates.sort(key=lambda f: f.created or since)
+        return candidates[0] if candidates else None
+
+    async def settle_failure(self, req: Any, key: str, contact: Contact, outcome: str,
+                             code: int | None) -> None:
+        """Record what a refusal says about the number: unsubscribed (21610) or invalid."""
+        await self.svc.store.drop_attempt(key)
+        phone = contact.phone_key
+        if outcome == "opted_out":
+            now = self.svc.clock.now()
+            evidence = f"twilio-{code}:{req.notification_id}"
+            # No confirmation text: the carrier already blocks this number for us.
+            await self.svc.directory.opt_out(phone, evidence=evidence, at=now, confirm=False)
+            await self.svc.announce_consent(phone, status="revoked", channel="carrier",
+                                            evidence=evidence,
+                                            correlation_id=req.correlation_id)
+        elif outcome == "invalid_number":
+            await self.svc.directory.mark_invalid(phone, code or 0)

@@ -1,0 +1,175 @@
+"""Send state on Redis: claims, dedup keys, in-flight attempts, SID map, cap counters.
+
+A send goes: claim `send:<key>` (a short lease, renewed while the worker is alive) -> record
+the attempt (what we are about to send, and since when) -> call Twilio -> in one transaction,
+guarded by the claim, complete it, map SID -> notification, count the cap, remember the prompt,
+drop the attempt. A crash anywhere leaves either no attempt (nothing was sent) or an attempt
+record, which makes the next try look Twilio up first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from collections.abc import AsyncIterator
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from hashlib import sha256
+
+from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
+
+from services.dispatcher.rules.policy import Counts
+from services.dispatcher.sender import Outbound
+from shared.idempotency import Claim, Claims
+
+log = logging.getLogger("mtm.dispatcher")
+
+DAY = 24 * 3600
+REQUEST_TTL = 8 * DAY
+SID_TTL = 30 * DAY
+ATTEMPT_TTL = 7 * DAY
+DEDUP_TTL = 30 * DAY
+
+
+@dataclass(frozen=True)
+class Attempt:
+    """A send that was started: exactly what went to Twilio, and when (wall clock)."""
+
+    started_at: str
+    to: str
+    body: str
+    from_number: str | None
+    messaging_service_sid: str | None
+
+    def outbound(self) -> Outbound:
+        return Outbound(to=self.to, body=self.body, from_number=self.from_number,
+                        messaging_service_sid=self.messaging_service_sid)
+
+
+@dataclass(frozen=True)
+class SidInfo:
+    """What a Twilio SID belongs to (for status callbacks and the one 30003 retry)."""
+
+    send_key: str
+    notification_id: str
+    attempt: int
+    request: str
+    """The NotificationRequested JSON (template variables carry no PHI)."""
+
+
+@dataclass(frozen=True)
+class CapKeys:
+    day: str
+    week: str
+
+
+class SendStore:
+    """Send claims and everything recorded with them."""
+
+    def __init__(self, redis: Redis, prefix: str) -> None:
+        self.redis = redis
+        self.prefix = prefix
+        self.claims = Claims(redis, prefix)
+
+    def _key(self, *parts: str) -> str:
+        return ":".join((self.prefix, *parts))
+
+    async def claim(self, send_key: str, *, lease_seconds: int) -> Claim:
+        return await self.claims.claim(f"send:{send_key}", lease_seconds=lease_seconds)
+
+    async def release(self, send_key: str) -> None:
+        await self.claims.release(f"send:{send_key}")
+
+    @contextlib.asynccontextmanager
+    async def lease(self, send_key: str, *, lease_seconds: float) -> AsyncIterator[None]:
+        """Keep renewing our claim while the block runs, so a short lease only ever expires
+        when its worker is gone (a crashed worker blocks a page for one lease, not minutes)."""
+        async def renew() -> None:
+            while True:
+                await asyncio.sleep(lease_seconds / 3)
+                if not await self.claims.renew(f"send:{send_key}", lease_seconds=lease_seconds):
+                    log.warning("send lease lost", extra={"send_key": send_key})
+                    return
+
+        task = asyncio.create_task(renew())
+        try:
+            yield
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+
+    async def put_request(self, send_key: str, request_json: str) -> None:
+        """Keep a request for a timer to re-run (timer payloads stay a few ids)."""
+        await self.redis.set(self._key("req", send_key), request_json, ex=REQUEST_TTL)
+
+    async def request(self, send_key: str) -> str | None:
+        raw = await self.redis.get(self._key("req", send_key))
+        return raw.decode() if isinstance(raw, bytes) else raw
+
+    async def finish(self, send_key: str, result: str) -> None:
+        """Complete a claim without a send (suppressed, failed)."""
+        await self.claims.complete(f"send:{send_key}", result)
+
+    async def hold_dedup(self, dedup_key: str, notification_id: str) -> str:
+        """Take the business key for this notification; returns whoever holds it."""
+        key = self._key("dedup", sha256(dedup_key.encode()).hexdigest()[:40])
+        await self.redis.set(key, notification_id, nx=True, ex=DEDUP_TTL)
+        holder = await self.redis.get(key)
+        return holder.decode() if isinstance(holder, bytes) else str(holder or notification_id)
+
+    async def drop_dedup(self, dedup_key: str, notification_id: str) -> None:
+        """Give the business key back after a send that did not happen."""
+        if await self.hold_dedup(dedup_key, notification_id) == notification_id:
+            await self.redis.delete(self._key("dedup", sha256(dedup_key.encode()).hexdigest()[:40]))
+
+    async def attempt(self, send_key: str) -> Attempt | None:
+        raw = await self.redis.get(self._key("attempt", send_key))
+        return Attempt(**json.loads(raw)) if raw else None
+
+    async def begin_attempt(self, send_key: str, message: Outbound, started: datetime) -> None:
+        record = Attempt(started_at=started.isoformat(), to=message.to, body=message.body,
+                         from_number=message.from_number,
+                         messaging_service_sid=message.messaging_service_sid)
+        await self.redis.set(self._key("attempt", send_key), json.dumps(asdict(record)),
+                             ex=ATTEMPT_TTL)
+
+    async def drop_attempt(self, send_key: str) -> None:
+        await self.redis.delete(self._key("attempt", send_key))
+
+    async def sid_info(self, sid: str) -> SidInfo | None:
+        raw = await self.redis.get(self._key("sid", sid))
+        return SidInfo(**json.loads(raw)) if raw else None
+
+    def cap_keys(self, kind: str, id_: str, day: str, week: str) -> CapKeys:
+        return CapKeys(day=self._key("cap", kind, id_, "d", day),
+                       week=self._key("cap", kind, id_, "w", week))
+
+    async def cap_counts(self, keys: CapKeys, notification_id: str) -> Counts:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.scard(keys.day)
+            pipe.scard(keys.week)
+            pipe.sismember(keys.week, notification_id)
+            day, week, member = await pipe.execute()
+        return Counts(day=int(day), week=int(week), already_counted=bool(member))
+
+    def pipeline(self) -> Pipeline:
+        return self.redis.pipeline(transaction=True)
+
+    async def record_sent(self, pipe: Pipeline, *, send_key: str, sid: str, info: SidInfo,
+                          caps: CapKeys | None) -> bool:
+        """Queue a send's records after the caller's writes and guard them all with the claim:
+        True means `pipe.execute()` applies everything or raises WatchError; False means the
+        claim is no longer ours (everything queued was discarded)."""
+        pipe.set(self._key("sid", sid), json.dumps(asdict(info)), ex=SID_TTL)
+        pipe.delete(self._key("attempt", send_key))
+        pipe.delete(self._key("req", send_key))
+        if caps is not None:
+            pipe.sadd(caps.day, info.notification_id)
+            pipe.expire(caps.day, 2 * DAY)
+            pipe.sadd(caps.week, info.notification_id)
+            pipe.expire(caps.week, 8 * DAY)
+        return await self.claims.complete(f"send:{send_key}", f"sent:{sid}", pipe=pipe)

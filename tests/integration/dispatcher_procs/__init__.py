@@ -1,0 +1,1 @@
+"""Helpers for the dispatcher's integration tests: in-process runs and crash-prone processes."""
