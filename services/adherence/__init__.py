@@ -1,0 +1,1 @@
+"""Adherence: dose schedules and reminders, missed doses, PDC, refills and adherence alerts."""

@@ -1,0 +1,79 @@
+"""Wiring of the adherence service: settings, clients, router, and the dose timer worker."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from functools import partial
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from redis.asyncio import Redis
+
+from services.adherence.clock import ScaledClock
+from services.adherence.core import Adherence
+from services.adherence.handlers import make_router
+from services.adherence.settings import AdherenceSettings, SimClockSettings
+from services.adherence.state import State
+from services.adherence.steps import fire
+from shared.clock import Clock, SystemClock
+from shared.idempotency import Claims
+from shared.runtime import Runtime
+from shared.timers import Timers, TimerWorker
+from shared.topics import RedisPrefix
+
+CLAIM_MEMORY_SECONDS = 7 * 24 * 3600
+"""How long a sent prompt or a handled event is remembered (far beyond any redelivery)."""
+ALERT_MEMORY_SECONDS = 400 * 24 * 3600
+"""How long a raised alert's episode is remembered (an episode can stay open for months)."""
+
+
+def make_clock(sim: SimClockSettings) -> Clock:
+    """The system clock, or scaled time when MTM_ADHERENCE__SIM__* asks for it."""
+    if not sim.active:
+        return SystemClock()
+    start = sim.start or datetime.now(UTC)
+    return ScaledClock(scale=sim.scale, start=start, anchor=sim.anchor or start)
+
+
+def build(
+    settings: AdherenceSettings,
+    *,
+    clock: Clock | None = None,
+    redis: Redis | None = None,
+    broker: KafkaBroker | None = None,
+) -> tuple[Runtime, Adherence, TimerWorker]:
+    """The runtime with the router included and the timer worker as a background loop."""
+    cfg = settings.adherence
+    rt = Runtime.create(
+        settings, name="adherence", clock=clock or make_clock(cfg.sim), redis=redis, broker=broker
+    )
+    prefix = rt.key_prefix(RedisPrefix.ADHERENCE)
+    svc = Adherence(
+        state=State(rt.redis, prefix, clock=rt.clock, retention_days=cfg.retention_days),
+        timers=Timers(rt.redis, prefix, "doses"),
+        claims=Claims(rt.redis, prefix, done_ttl_seconds=CLAIM_MEMORY_SECONDS),
+        alert_claims=Claims(rt.redis, f"{prefix}:alerts", done_ttl_seconds=ALERT_MEMORY_SECONDS),
+        bus=rt.bus,
+        clock=rt.clock,
+        config=cfg.to_config(),
+    )
+    rt.include(make_router(svc))
+    # Timer leases and waits are measured on the service clock: scale the real-time settings.
+    scale = cfg.sim.scale
+    worker = TimerWorker(
+        svc.timers,
+        partial(fire, svc),
+        clock=rt.clock,
+        lease_seconds=cfg.timer_lease_seconds * scale,
+        poll_seconds=cfg.timer_poll_seconds * scale,
+        max_attempts=cfg.timer_max_attempts,
+        retry_seconds=cfg.timer_retry_seconds * scale,
+    )
+    rt.background(worker.run, worker.stop)
+    return rt, svc, worker
+
+
+def create_app(settings: AdherenceSettings | None = None) -> FastStream:
+    """The FastStream app; nothing connects until it starts."""
+    rt, _, _ = build(settings or AdherenceSettings())
+    return rt.app()

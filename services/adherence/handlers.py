@@ -1,0 +1,267 @@
+"""Kafka handlers of the adherence service, one per event: plans, dose reports, fills, patients.
+
+Each handler is idempotent: an event already handled (by event id) is skipped, plan mutations
+run under the plan's lock, and dose transitions are atomic, so a replay changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import replace
+from datetime import timedelta
+from typing import Annotated, Union
+
+from faststream import AckPolicy
+from faststream.kafka import KafkaRouter
+from pydantic import Field
+
+from services.adherence import messages
+from services.adherence.alerting import review_patient, review_plan
+from services.adherence.core import Adherence
+from services.adherence.planner import materialize, schedule_refills, step_key, stop
+from services.adherence.rules.model import STEPS, Fill, Plan, Segment
+from services.adherence.rules.schedule import local_today
+from services.adherence.rules.windows import bind_report, classify_taken
+from shared import topics
+from shared.broker import InvalidEvent
+from shared.events import (
+    TOPIC_EVENTS,
+    CaregiverLinked,
+    CaregiverUnlinked,
+    DoseSkipped,
+    DoseTaken,
+    Event,
+    MedicationDispensed,
+    MedicationPlanChanged,
+    MedicationPlanStarted,
+    MedicationPlanStopped,
+    PatientDischarged,
+    PatientEnrolled,
+)
+
+log = logging.getLogger("mtm.adherence.handlers")
+
+_CONSUMED = TOPIC_EVENTS[topics.MEDICATIONS] + TOPIC_EVENTS[topics.PATIENTS]
+AdherenceEvent = Annotated[
+    Union[_CONSUMED], Field(discriminator="event_type")  # type: ignore[valid-type]  # noqa: UP007
+]
+
+
+async def on_plan_started(svc: Adherence, e: MedicationPlanStarted) -> None:
+    async with svc.state.lock(f"plan:{e.plan_id}"):
+        current = await svc.state.plan(e.plan_id)
+        if current is not None and current.started_event == str(e.event_id):
+            plan = current
+        else:
+            patient = await svc.state.patient(e.patient_id)
+            plan = Plan(
+                plan_id=e.plan_id,
+                patient_id=e.patient_id,
+                drug=e.drug.lower(),
+                drug_class=e.drug_class,
+                segments=(Segment(e.start_date, tuple(e.dose_times), e.zone),),
+                start_date=e.start_date,
+                end_date=e.end_date,
+                prn=e.prn,
+                site_id=e.site_id or patient.site_id,
+                first_dose_at=current.first_dose_at if current is not None else None,
+                started_event=str(e.event_id),
+            )
+            await svc.state.put_plan(plan)
+        now = svc.clock.now()
+        today = local_today(now, plan.zone)
+        # Doses before the plan was announced are not ours to remind about or to count.
+        plan = await materialize(
+            svc, plan, first=today - timedelta(days=1), not_before=min(e.occurred_at, now)
+        )
+        await schedule_refills(svc, plan)
+        await review_plan(svc, plan)
+
+
+async def on_plan_changed(svc: Adherence, e: MedicationPlanChanged) -> None:
+    async with svc.state.lock(f"plan:{e.plan_id}"):
+        plan = await svc.state.plan(e.plan_id)
+        if plan is None:
+            raise InvalidEvent("MedicationPlanChanged for a plan never started here")
+        if not plan.active:
+            return
+        now = svc.clock.now()
+        today = local_today(now, plan.zone)
+        if e.dose_times is not None or e.zone is not None:
+            # Without an effective date new times start tomorrow: moving today's dose to a
+            # later hour after it was taken would prompt a second dose the same day.
+            start = e.effective_date or today + timedelta(days=1)
+            last = plan.segments[-1]
+            times = tuple(e.dose_times) if e.dose_times is not None else last.times
+            segment = Segment(start, times, e.zone or last.zone)
+            kept = tuple(s for s in plan.segments if s.start < start)
+            plan = replace(plan, segments=(*kept, segment))
+        if e.end_date is not None:
+            plan = replace(plan, end_date=e.end_date)
+        await svc.state.put_plan(plan)
+        plan = await materialize(svc, plan, first=today, not_before=now)
+        await schedule_refills(svc, plan)
+        await review_plan(svc, plan)
+
+
+async def on_plan_stopped(svc: Adherence, e: MedicationPlanStopped) -> None:
+    async with svc.state.lock(f"plan:{e.plan_id}"):
+        plan = await svc.state.plan(e.plan_id)
+        if plan is None or not plan.active:
+            return
+        plan = replace(plan, active=False, stopped_reason=e.reason, stopped_at=e.occurred_at)
+        await svc.state.put_plan(plan)
+        await stop(svc, plan)
+        await review_plan(svc, plan)  # a patient-reported stop is itself a lithium/BZD alert
+
+
+async def on_dose_reported(svc: Adherence, e: DoseTaken | DoseSkipped) -> None:
+    """A dose taken or skipped: close it, cancel what is left of its steps, review the rules.
+    A report whose dose id we do not know binds to the plan's open dose around that time."""
+    taken = isinstance(e, DoseTaken)
+    at = e.taken_at if isinstance(e, DoseTaken) else e.reported_at
+    plan = await svc.state.plan(e.plan_id)
+    if plan is None or plan.patient_id != e.patient_id:
+        # Never let a report close a dose of another patient's plan.
+        log.warning(
+            "dose report for an unknown plan",
+            extra={"plan_id": e.plan_id, "patient_id": e.patient_id},
+        )
+        return
+    exact = await svc.state.dose(e.dose_id)
+    nearby = await svc.state.doses(e.plan_id, since=at - timedelta(days=2))
+    dose = bind_report(e.dose_id, at, [exact] if exact and exact.plan_id == e.plan_id else nearby)
+    if dose is None:
+        log.warning(
+            "dose report matches no open dose",
+            extra={"dose_id": e.dose_id, "plan_id": e.plan_id, "patient_id": e.patient_id},
+        )
+        return
+    status = classify_taken(at, dose) if taken else "skipped"
+    changed = False
+    if status is not None:
+        changed, _ = await svc.state.transition(
+            dose.dose_id,
+            allowed=("pending",),
+            status=status,
+            reported_at=at.isoformat(),
+            channel=e.channel,
+        )
+    if changed:
+        for step in STEPS:
+            await svc.timers.cancel(step_key(dose.dose_id, step))
+        if taken:
+            await svc.state.record_taken(plan.plan_id, dose.dose_id, at)
+    elif dose.status != "pending" or status is None:
+        # Too late or already closed: the dose keeps its status, the report is kept beside it.
+        await svc.state.note(dose.dose_id, late_report_at=at.isoformat())
+    if e.channel in ("sms", "app"):  # the patient answered: engagement, even if late
+        await svc.state.record_reply(e.patient_id, at)
+        last = (await svc.state.patient(e.patient_id)).last_reply_at or at
+        hours = svc.config.thresholds.data_gap_hours
+        await svc.timers.schedule(
+            f"datagap|{e.patient_id}",
+            last + timedelta(hours=hours),
+            {"kind": "datagap", "patient": e.patient_id},
+        )
+    log.info(
+        "dose reported",
+        extra={
+            "dose_id": dose.dose_id,
+            "status": status,
+            "changed": changed,
+            "plan_id": plan.plan_id,
+            "patient_id": e.patient_id,
+            "bound": dose.dose_id != e.dose_id,
+        },
+    )
+    current = await svc.state.dose(dose.dose_id)
+    if current is not None and current.status == "skipped":
+        await svc.publish_once(
+            f"missed:{dose.dose_id}", messages.dose_missed(current, plan, "skipped")
+        )
+    async with svc.state.lock(f"plan:{plan.plan_id}"):
+        await review_plan(svc, await svc.state.plan(plan.plan_id) or plan)
+    await review_patient(svc, e.patient_id)
+
+
+async def on_dispensed(svc: Adherence, e: MedicationDispensed) -> None:
+    fill = Fill(
+        fill_id=str(e.event_id),
+        drug=e.drug.lower(),
+        drug_class=e.drug_class,
+        fill_date=e.fill_date,
+        days_supply=e.days_supply,
+        plan_id=e.plan_id,
+    )
+    await svc.state.add_fill(e.patient_id, fill)
+    for plan in await svc.state.patient_plans(e.patient_id):
+        related = fill.plan_id == plan.plan_id or fill.drug_class == plan.drug_class
+        if not related or not plan.active:
+            continue
+        async with svc.state.lock(f"plan:{plan.plan_id}"):
+            current = await svc.state.plan(plan.plan_id) or plan
+            await schedule_refills(svc, current)
+            await review_plan(svc, current)
+
+
+async def on_patient(svc: Adherence, e: Event) -> None:
+    if isinstance(e, PatientEnrolled):
+        await svc.state.update_patient(e.patient_id, site_id=e.site_id, discharged="0")
+    elif isinstance(e, CaregiverLinked | CaregiverUnlinked):
+        linked = isinstance(e, CaregiverLinked)
+        await svc.state.link_caregiver(e.patient_id, e.caregiver_id, linked=linked)
+    elif isinstance(e, PatientDischarged):
+        await svc.state.update_patient(e.patient_id, discharged="1")
+        for plan in await svc.state.patient_plans(e.patient_id):
+            async with svc.state.lock(f"plan:{plan.plan_id}"):
+                current = await svc.state.plan(plan.plan_id) or plan
+                if current.active:
+                    current = replace(
+                        current, active=False, stopped_reason="discharged", stopped_at=e.occurred_at
+                    )
+                    await svc.state.put_plan(current)
+                    await stop(svc, current)
+                    await review_plan(svc, current)
+
+
+IGNORED = frozenset({"DoseMissed", "ConsentChanged", "PatientContactChanged"})
+"""Ours (DoseMissed), or the dispatcher's business (consent, contact details)."""
+
+
+async def handle(svc: Adherence, event: Event) -> None:
+    """Route one event; skip it if it was handled before."""
+    if event.event_type in IGNORED:
+        return
+    marker = f"event:{event.event_id}"
+    if await svc.claims.result(marker) is not None:
+        return
+    if isinstance(event, MedicationPlanStarted):
+        await on_plan_started(svc, event)
+    elif isinstance(event, MedicationPlanChanged):
+        await on_plan_changed(svc, event)
+    elif isinstance(event, MedicationPlanStopped):
+        await on_plan_stopped(svc, event)
+    elif isinstance(event, DoseTaken | DoseSkipped):
+        await on_dose_reported(svc, event)
+    elif isinstance(event, MedicationDispensed):
+        await on_dispensed(svc, event)
+    else:
+        await on_patient(svc, event)
+    await svc.claims.once(marker)
+
+
+def make_router(svc: Adherence) -> KafkaRouter:
+    """One consumer (group mtm-adherence) on mtm.medications and mtm.patients."""
+    router = KafkaRouter()
+
+    @router.subscriber(
+        topics.MEDICATIONS,
+        topics.PATIENTS,
+        group_id=topics.Groups.ADHERENCE,
+        ack_policy=AckPolicy.ACK,
+        auto_offset_reset="earliest",
+    )
+    async def on_event(event: AdherenceEvent) -> None:
+        await handle(svc, event)
+
+    return router
