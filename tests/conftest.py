@@ -8,12 +8,19 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
+from hypothesis import HealthCheck, settings
 from redis.asyncio import Redis
 
 from shared.admin import delete_topics, ensure_topics, project_topics
 from tests.infra import Infra, acquire
 
 _infra: Infra | None = None
+
+# No wall-clock deadlines on a loaded 2-core machine; in CI the examples are fixed so a run can be
+# repeated exactly (locally hypothesis keeps exploring new ones).
+settings.register_profile("dev", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.register_profile("ci", parent=settings.get_profile("dev"), derandomize=True)
+settings.load_profile("ci" if os.environ.get("CI", "").lower() in ("1", "true", "yes") else "dev")
 
 
 @pytest.fixture(scope="session")

@@ -1,0 +1,1 @@
+"""Appointment reminders: a booking confirmation, a cascade of durable reminders, notices."""
