@@ -20,25 +20,37 @@ from shared.timers import Timers, TimerWorker
 from shared.topics import RedisPrefix
 
 
-def build(settings: DispatcherSettings | None = None, *, sender: SmsSender | None = None,
-          **runtime: Any) -> tuple[Runtime, Handlers]:
+def build(
+    settings: DispatcherSettings | None = None, *, sender: SmsSender | None = None, **runtime: Any
+) -> tuple[Runtime, Handlers]:
     """The runtime and handlers (tests pass a clock, broker, redis or sender of their own)."""
     settings = settings or load_settings(DispatcherSettings)
     s = settings.dispatcher
     rt = Runtime.create(settings, name="dispatcher", **runtime)
     prefix = rt.key_prefix(RedisPrefix.DISPATCHER)
-    twilio = sender or TwilioSms(account_sid=settings.twilio.account_sid,
-                                 auth_token=settings.twilio.auth_token.get_secret_value(),
-                                 base_url=settings.twilio.base_url,
-                                 timeout_seconds=s.twilio_timeout_seconds)
+    twilio = sender or TwilioSms(
+        account_sid=settings.twilio.account_sid,
+        auth_token=settings.twilio.auth_token.get_secret_value(),
+        base_url=settings.twilio.base_url,
+        timeout_seconds=s.twilio_timeout_seconds,
+    )
     timers = Timers(rt.redis, prefix, "dispatcher")
-    svc = Service(settings=s, bus=rt.bus, clock=rt.clock, sender=twilio, timers=timers,
-                  directory=Directory(rt.redis, prefix, timedelta(hours=s.context_ttl_hours)),
-                  store=SendStore(rt.redis, prefix),
-                  limiter=RateLimiter(rt.redis, prefix, per_second=s.rate_per_second))
+    svc = Service(
+        settings=s,
+        bus=rt.bus,
+        clock=rt.clock,
+        sender=twilio,
+        timers=timers,
+        directory=Directory(rt.redis, prefix, timedelta(hours=s.context_ttl_hours)),
+        store=SendStore(rt.redis, prefix),
+        limiter=RateLimiter(rt.redis, prefix, per_second=s.rate_per_second),
+    )
     handlers = Handlers(svc)
-    rt.include(make_router(handlers, routine_workers=s.routine_workers,
-                           group_prefix=settings.kafka.topic_prefix))
+    rt.include(
+        make_router(
+            handlers, routine_workers=s.routine_workers, group_prefix=settings.kafka.topic_prefix
+        )
+    )
     worker = handlers.worker = TimerWorker(timers, handlers.on_timer, clock=rt.clock)
     rt.background(worker.run, worker.stop)
     return rt, handlers

@@ -44,11 +44,20 @@ class ContactsHandler:
     async def _enrolled(self, event: PatientEnrolled) -> None:
         # The clinic asserts this number anew: forget an earlier "invalid" verdict on it.
         await self.directory.clear_invalid(phone_key(event.phone))
-        await self.directory.put(Contact(
-            kind="patient", id=event.patient_id, phone=event.phone, language=event.language,
-            zone=event.zone, site_id=event.site_id, quiet_start=event.quiet_start,
-            quiet_end=event.quiet_end, programs=tuple(sorted(set(event.consents))),
-            discharged=False))
+        await self.directory.put(
+            Contact(
+                kind="patient",
+                id=event.patient_id,
+                phone=event.phone,
+                language=event.language,
+                zone=event.zone,
+                site_id=event.site_id,
+                quiet_start=event.quiet_start,
+                quiet_end=event.quiet_end,
+                programs=tuple(sorted(set(event.consents))),
+                discharged=False,
+            )
+        )
         log.info("patient in directory", extra={"patient_id": event.patient_id})
         await self._echo_opt_out(event.phone)
 
@@ -58,19 +67,25 @@ class ContactsHandler:
         record = await self.directory.opt_out_state(key)
         if record is not None:
             carrier = record.evidence.startswith("twilio-")
-            await self.svc.announce_consent(key, status="revoked",
-                                            channel="carrier" if carrier else "sms_keyword",
-                                            evidence=record.evidence)
+            await self.svc.announce_consent(
+                key,
+                status="revoked",
+                channel="carrier" if carrier else "sms_keyword",
+                evidence=record.evidence,
+            )
 
     async def _contact_changed(self, event: PatientContactChanged) -> None:
-        changes = {name: getattr(event, name)
-                   for name in ("phone", "language", "zone", "quiet_start", "quiet_end")
-                   if getattr(event, name) is not None}
+        changes = {
+            name: getattr(event, name)
+            for name in ("phone", "language", "zone", "quiet_start", "quiet_end")
+            if getattr(event, name) is not None
+        }
         if event.phone is not None:
             await self.directory.clear_invalid(phone_key(event.phone))
         if await self.directory.update("patient", event.patient_id, **changes) is None:
-            log.warning("contact change for an unknown patient", extra={"patient_id":
-                                                                        event.patient_id})
+            log.warning(
+                "contact change for an unknown patient", extra={"patient_id": event.patient_id}
+            )
         elif event.phone is not None:
             await self._echo_opt_out(event.phone)
 
@@ -81,23 +96,30 @@ class ContactsHandler:
             return
         patient = await self.directory.get("patient", event.patient_id)
         if patient is None:
-            log.warning("consent change for an unknown patient",
-                        extra={"patient_id": event.patient_id})
+            log.warning(
+                "consent change for an unknown patient", extra={"patient_id": event.patient_id}
+            )
             return
-        programs = apply_grant(frozenset(patient.programs), status=event.status,
-                               scope=event.scope)
-        await self.directory.update("patient", event.patient_id,
-                                    programs=tuple(sorted(programs)))
+        programs = apply_grant(frozenset(patient.programs), status=event.status, scope=event.scope)
+        await self.directory.update("patient", event.patient_id, programs=tuple(sorted(programs)))
 
     async def _caregiver_linked(self, event: CaregiverLinked) -> None:
         patient = await self.directory.get("patient", event.patient_id)
         current = await self.directory.get("caregiver", event.caregiver_id)
         patients = tuple(sorted({*(current.patients if current else ()), event.patient_id}))
-        await self.directory.put(Contact(
-            kind="caregiver", id=event.caregiver_id, phone=event.phone, language=event.language,
-            zone=patient.zone if patient else None, site_id=patient.site_id if patient else None,
-            quiet_start=patient.quiet_start if patient else None,
-            quiet_end=patient.quiet_end if patient else None, patients=patients))
+        await self.directory.put(
+            Contact(
+                kind="caregiver",
+                id=event.caregiver_id,
+                phone=event.phone,
+                language=event.language,
+                zone=patient.zone if patient else None,
+                site_id=patient.site_id if patient else None,
+                quiet_start=patient.quiet_start if patient else None,
+                quiet_end=patient.quiet_end if patient else None,
+                patients=patients,
+            )
+        )
 
     async def _caregiver_unlinked(self, event: CaregiverUnlinked) -> None:
         current = await self.directory.get("caregiver", event.caregiver_id)
@@ -114,6 +136,13 @@ class ContactsHandler:
             return
         site_id = next((s for s in event.sites if s in self.svc.settings.sites), None)
         zone = self.svc.site(site_id)[1].zone
-        await self.directory.put(Contact(kind="clinician", id=event.clinician_id,
-                                         phone=event.phone, zone=zone, site_id=site_id))
+        await self.directory.put(
+            Contact(
+                kind="clinician",
+                id=event.clinician_id,
+                phone=event.phone,
+                zone=zone,
+                site_id=site_id,
+            )
+        )
         log.info("clinician in directory", extra={"clinician_id": event.clinician_id})

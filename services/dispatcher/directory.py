@@ -104,8 +104,10 @@ class Directory:
 
     async def owners(self, key: str) -> list[tuple[str, str]]:
         """Who uses a number: (kind, id) pairs, patients first."""
-        members = sorted(m.decode() if isinstance(m, bytes) else m
-                         for m in await self.redis.smembers(self._key("owners", key)))
+        members = sorted(
+            m.decode() if isinstance(m, bytes) else m
+            for m in await self.redis.smembers(self._key("owners", key))
+        )
         order = {"patient": 0, "caregiver": 1, "clinician": 2}
         pairs = [tuple(m.split(":", 1)) for m in members]
         return sorted(((k, i) for k, i in pairs), key=lambda p: (order.get(p[0], 9), p[1]))
@@ -126,8 +128,10 @@ class Directory:
         # Rewritten with the evidence kept: a redelivered STOP then sees "already confirmed".
         state = await self.opt_out_state(key)
         if state is not None:
-            pipe.set(self._key("optout", key),
-                     json.dumps(asdict(replace(state, confirmation_pending=False))))
+            pipe.set(
+                self._key("optout", key),
+                json.dumps(asdict(replace(state, confirmation_pending=False))),
+            )
 
     async def opt_in(self, key: str, *, evidence: str) -> bool:
         """Clear an opt-out (START). True if this text is what cleared one: now, or earlier
@@ -137,8 +141,10 @@ class Directory:
             await self.redis.set(marker, evidence, ex=7 * 24 * 3600)
             return True
         previous = await self.redis.get(marker)
-        return previous is not None and (previous.decode() if isinstance(previous, bytes)
-                                         else previous) == evidence
+        return (
+            previous is not None
+            and (previous.decode() if isinstance(previous, bytes) else previous) == evidence
+        )
 
     async def mark_invalid(self, key: str, code: int) -> None:
         await self.redis.set(self._key("invalid", key), str(code))

@@ -62,28 +62,41 @@ class Dispatcher:
         if raw is None:
             log.info("nothing to resubmit (already handled)", extra={"send_key": key})
             return
-        await self.handle(NotificationRequested.model_validate_json(raw), urgent=urgent,
-                          attempt=attempt)
+        await self.handle(
+            NotificationRequested.model_validate_json(raw), urgent=urgent, attempt=attempt
+        )
 
-    async def _process(self, req: NotificationRequested, key: str, attempt: int,
-                       urgent: bool) -> None:
+    async def _process(
+        self, req: NotificationRequested, key: str, attempt: int, urgent: bool
+    ) -> None:
         now = self.svc.clock.now()
         contact = await self._recipient(req)
         target, caps = await self._target(req, contact, now)
         nid = str(req.notification_id)
         counts = await self.svc.store.cap_counts(caps, nid) if caps else Counts()
-        ask = Ask(category=req.category, priority=req.priority, recipient_kind=req.recipient.kind,
-                  requested_at=req.occurred_at, patient_chosen_time=req.patient_chosen_time,
-                  not_before=req.not_before, expires_at=req.expires_at)
+        ask = Ask(
+            category=req.category,
+            priority=req.priority,
+            recipient_kind=req.recipient.kind,
+            requested_at=req.occurred_at,
+            patient_chosen_time=req.patient_chosen_time,
+            not_before=req.not_before,
+            expires_at=req.expires_at,
+        )
         decision = decide(ask, target, counts, now, self.svc.policy)
         if decision.action in ("wait", "defer") and decision.until is not None:
             await self.svc.store.put_request(key, req.model_dump_json())
             payload = {"kind": "resubmit", "key": key, "attempt": attempt, "urgent": urgent}
             await self.svc.timers.schedule(f"resubmit:{key}", decision.until, payload)
             await self.svc.store.release(key)
-            log.info("request deferred", extra={"notification_id": str(req.notification_id),
-                                                "reason": decision.reason,
-                                                "until": decision.until.isoformat()})
+            log.info(
+                "request deferred",
+                extra={
+                    "notification_id": str(req.notification_id),
+                    "reason": decision.reason,
+                    "until": decision.until.isoformat(),
+                },
+            )
             if decision.reason == "quiet_hours_deferred":
                 await self._suppressed(req, key, decision.reason, until=decision.until)
             return
@@ -97,11 +110,13 @@ class Dispatcher:
     async def _recipient(self, req: NotificationRequested) -> Contact | None:
         return await self.svc.directory.get(req.recipient.kind, req.recipient.id)
 
-    async def _target(self, req: NotificationRequested, contact: Contact | None,
-                      now: datetime) -> tuple[Target, CapKeys | None]:
+    async def _target(
+        self, req: NotificationRequested, contact: Contact | None, now: datetime
+    ) -> tuple[Target, CapKeys | None]:
         if contact is None:
-            facts = ConsentFacts(recipient_kind=req.recipient.kind, programs=frozenset(),
-                                 phone_opted_out=False)
+            facts = ConsentFacts(
+                recipient_kind=req.recipient.kind, programs=frozenset(), phone_opted_out=False
+            )
             window = self.svc.window(Contact(kind="", id="", phone=""))
             return Target(phone=None, zone="UTC", window=window, consent=facts), None
         programs, discharged = frozenset(contact.programs), contact.discharged
@@ -112,34 +127,53 @@ class Dispatcher:
             discharged = bool(patient and patient.discharged)
         key = contact.phone_key
         opt_out = await self.svc.directory.opt_out_state(key)
-        facts = ConsentFacts(recipient_kind=contact.kind, programs=programs,
-                             phone_opted_out=opt_out is not None, discharged=discharged,
-                             confirmation_pending=bool(opt_out and opt_out.confirmation_pending))
+        facts = ConsentFacts(
+            recipient_kind=contact.kind,
+            programs=programs,
+            phone_opted_out=opt_out is not None,
+            discharged=discharged,
+            confirmation_pending=bool(opt_out and opt_out.confirmation_pending),
+        )
         zone = self.svc.zone(contact)
-        target = Target(phone=contact.phone, zone=zone, window=self.svc.window(contact),
-                        consent=facts, number_invalid=await self.svc.directory.is_invalid(key))
+        target = Target(
+            phone=contact.phone,
+            zone=zone,
+            window=self.svc.window(contact),
+            consent=facts,
+            number_invalid=await self.svc.directory.is_invalid(key),
+        )
         caps = None
         if counts_against_cap(category=req.category, priority=req.priority):
             day, week = periods(now, zone)
             caps = self.svc.store.cap_keys(contact.kind, contact.id, day, week)
         return target, caps
 
-    async def _send(self, req: NotificationRequested, key: str, attempt: int, urgent: bool,
-                    contact: Contact, caps: CapKeys | None) -> None:
+    async def _send(
+        self,
+        req: NotificationRequested,
+        key: str,
+        attempt: int,
+        urgent: bool,
+        contact: Contact,
+        caps: CapKeys | None,
+    ) -> None:
         nid = str(req.notification_id)
         site_id, site = self.svc.site(contact.site_id)
         try:
-            rendered = render(req.template_id, language=contact.language,
-                              variables=req.variables,
-                              site=SiteText(site.display_name, site.help_phone),
-                              detailed="detailed_content" in contact.programs
-                              and contact.kind == "patient",
-                              zone=self.svc.zone(contact),
-                              per_day=self.svc.settings.help_max_per_day)
+            rendered = render(
+                req.template_id,
+                language=contact.language,
+                variables=req.variables,
+                site=SiteText(site.display_name, site.help_phone),
+                detailed="detailed_content" in contact.programs and contact.kind == "patient",
+                zone=self.svc.zone(contact),
+                per_day=self.svc.settings.help_max_per_day,
+            )
         except TemplateError as exc:
-            log.error("request cannot be rendered", extra={"notification_id": nid,
-                                                           "template_id": req.template_id,
-                                                           "error": str(exc)})
+            log.error(
+                "request cannot be rendered",
+                extra={"notification_id": nid, "template_id": req.template_id, "error": str(exc)},
+            )
             await self.svc.store.finish(key, "failed:template")
             await self._failed(req, key, None)
             return
@@ -149,32 +183,64 @@ class Dispatcher:
             return
         result = await self.twilio.send_once(key, contact, site, rendered.body, urgent=urgent)
         if result.sid is not None:
-            await self._sent(req, key, attempt, contact, result.sid, result.segments, caps,
-                             urgent=urgent)
+            await self._sent(
+                req, key, attempt, contact, result.sid, result.segments, caps, urgent=urgent
+            )
             return
         await self.twilio.settle_failure(req, key, contact, result.outcome, result.code)
         await self.svc.store.finish(key, f"failed:{result.code}")
         await self.svc.store.drop_dedup(req.dedup_key, nid)
         await self._failed(req, key, result.code)
-        log.info("send failed", extra={"notification_id": nid, "site_id": site_id,
-                                       "error_code": result.code, "outcome": result.outcome})
+        log.info(
+            "send failed",
+            extra={
+                "notification_id": nid,
+                "site_id": site_id,
+                "error_code": result.code,
+                "outcome": result.outcome,
+            },
+        )
 
-    async def _sent(self, req: NotificationRequested, key: str, attempt: int, contact: Contact,
-                    sid: str, segments: int, caps: CapKeys | None, *, urgent: bool) -> None:
-        info = SidInfo(send_key=key, notification_id=str(req.notification_id), attempt=attempt,
-                       request=req.model_dump_json())
+    async def _sent(
+        self,
+        req: NotificationRequested,
+        key: str,
+        attempt: int,
+        contact: Contact,
+        sid: str,
+        segments: int,
+        caps: CapKeys | None,
+        *,
+        urgent: bool,
+    ) -> None:
+        info = SidInfo(
+            send_key=key,
+            notification_id=str(req.notification_id),
+            attempt=attempt,
+            request=req.model_dump_json(),
+        )
         async with self.svc.store.pipeline() as pipe:
             if req.reply_context.kind != "none":
                 ctx = req.reply_context
-                self.svc.directory.remember(pipe, contact.phone_key, Prompt(
-                    kind=ctx.kind, ref=ctx.ref, notification_id=str(req.notification_id),
-                    recipient_kind=contact.kind, recipient_id=contact.id,
-                    sent_at=self.svc.clock.now(), patient_id=req.patient_id,
-                    extra=dict(ctx.extra)))
+                self.svc.directory.remember(
+                    pipe,
+                    contact.phone_key,
+                    Prompt(
+                        kind=ctx.kind,
+                        ref=ctx.ref,
+                        notification_id=str(req.notification_id),
+                        recipient_kind=contact.kind,
+                        recipient_id=contact.id,
+                        sent_at=self.svc.clock.now(),
+                        patient_id=req.patient_id,
+                        extra=dict(ctx.extra),
+                    ),
+                )
             if req.category == "opt_out_confirmation":
                 await self.svc.directory.confirmation_sent(contact.phone_key, pipe)
-            ours = await self.svc.store.record_sent(pipe, send_key=key, sid=sid, info=info,
-                                                    caps=caps)
+            ours = await self.svc.store.record_sent(
+                pipe, send_key=key, sid=sid, info=info, caps=caps
+            )
             if ours:
                 try:
                     await pipe.execute()
@@ -183,12 +249,20 @@ class Dispatcher:
         if not ours:
             # Our lease lapsed and another worker holds the send: it will find this SID at
             # Twilio (the attempt record is still there) and record and announce it.
-            log.warning("send lease lost before recording; left to the new holder",
-                        extra={"notification_id": str(req.notification_id), "message_sid": sid})
+            log.warning(
+                "send lease lost before recording; left to the new holder",
+                extra={"notification_id": str(req.notification_id), "message_sid": sid},
+            )
             return
         self.svc.metrics.sent.labels(lane="urgent" if urgent else "routine").inc()
-        log.info("sms sent", extra={"notification_id": str(req.notification_id),
-                                    "message_sid": sid, "attempt": attempt})
+        log.info(
+            "sms sent",
+            extra={
+                "notification_id": str(req.notification_id),
+                "message_sid": sid,
+                "attempt": attempt,
+            },
+        )
         await self._publish_sent(req, key, sid, segments)
 
     async def _replay(self, req: NotificationRequested, key: str, result: str) -> None:
@@ -200,28 +274,58 @@ class Dispatcher:
         elif kind == "failed":
             await self._failed(req, key, int(detail) if detail.isdigit() else None, count=False)
 
-    async def _publish_sent(self, req: NotificationRequested, key: str, sid: str,
-                            segments: int) -> None:
-        await self.svc.publish(NotificationSent(
-            event_id=derived_id(key, "sent"), notification_id=req.notification_id,
-            message_sid=sid, recipient=req.recipient, category=req.category,
-            segments=max(segments, 1), **envelope(req)))
+    async def _publish_sent(
+        self, req: NotificationRequested, key: str, sid: str, segments: int
+    ) -> None:
+        await self.svc.publish(
+            NotificationSent(
+                event_id=derived_id(key, "sent"),
+                notification_id=req.notification_id,
+                message_sid=sid,
+                recipient=req.recipient,
+                category=req.category,
+                segments=max(segments, 1),
+                **envelope(req),
+            )
+        )
 
-    async def _suppressed(self, req: NotificationRequested, key: str, reason: str, *,
-                          until: datetime | None = None, count: bool = True) -> None:
+    async def _suppressed(
+        self,
+        req: NotificationRequested,
+        key: str,
+        reason: str,
+        *,
+        until: datetime | None = None,
+        count: bool = True,
+    ) -> None:
         if count:
             self.svc.metrics.suppressed.labels(reason=reason).inc()
-        await self.svc.publish(NotificationSuppressed(
-            event_id=derived_id(key, "suppressed", reason, until.isoformat() if until else ""),
-            notification_id=req.notification_id, recipient=req.recipient,
-            category=req.category, reason=reason, deferred_until=until,  # type: ignore[arg-type]
-            **envelope(req)))
+        await self.svc.publish(
+            NotificationSuppressed(
+                event_id=derived_id(key, "suppressed", reason, until.isoformat() if until else ""),
+                notification_id=req.notification_id,
+                recipient=req.recipient,
+                category=req.category,
+                reason=reason,
+                deferred_until=until,  # type: ignore[arg-type]
+                **envelope(req),
+            )
+        )
 
-    async def _failed(self, req: NotificationRequested, key: str, code: int | None, *,
-                      count: bool = True) -> None:
+    async def _failed(
+        self, req: NotificationRequested, key: str, code: int | None, *, count: bool = True
+    ) -> None:
         if count:
             self.svc.metrics.failed.labels(stage="send").inc()
-        await self.svc.publish(NotificationFailed(
-            event_id=derived_id(key, "failed", code), notification_id=req.notification_id,
-            recipient=req.recipient, category=req.category, error_code=code, permanent=True,
-            stage="send", **envelope(req)))
+        await self.svc.publish(
+            NotificationFailed(
+                event_id=derived_id(key, "failed", code),
+                notification_id=req.notification_id,
+                recipient=req.recipient,
+                category=req.category,
+                error_code=code,
+                permanent=True,
+                stage="send",
+                **envelope(req),
+            )
+        )

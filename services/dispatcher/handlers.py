@@ -40,8 +40,11 @@ class Handlers:
         if payload.get("kind") == "status":
             await self.status.on_timer(payload)
             return
-        await self.dispatcher.resubmit(str(payload["key"]), urgent=bool(payload.get("urgent")),
-                                       attempt=int(payload.get("attempt", 0)))
+        await self.dispatcher.resubmit(
+            str(payload["key"]),
+            urgent=bool(payload.get("urgent")),
+            attempt=int(payload.get("attempt", 0)),
+        )
 
 
 def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = "") -> KafkaRouter:
@@ -53,13 +56,18 @@ def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = ""
     def group(topic: str, service_group: str = Groups.DISPATCHER) -> str:
         return group_id(service_group, topic, prefix=group_prefix)
 
-    @subscriber(router, topics.NOTIFY_URGENT,
-                group=group(topics.NOTIFY_URGENT, Groups.DISPATCHER_URGENT))
+    @subscriber(
+        router, topics.NOTIFY_URGENT, group=group(topics.NOTIFY_URGENT, Groups.DISPATCHER_URGENT)
+    )
     async def on_urgent_notification_requested(event: NotificationRequested) -> None:
         await h.dispatcher.handle(event, urgent=True)
 
-    @subscriber(router, topics.NOTIFY_ROUTINE,
-                group=group(topics.NOTIFY_ROUTINE, Groups.DISPATCHER_ROUTINE), **extra)
+    @subscriber(
+        router,
+        topics.NOTIFY_ROUTINE,
+        group=group(topics.NOTIFY_ROUTINE, Groups.DISPATCHER_ROUTINE),
+        **extra,
+    )
     async def on_routine_notification_requested(event: NotificationRequested) -> None:
         await h.dispatcher.handle(event, urgent=False)
 

@@ -34,10 +34,14 @@ class InboundHandler:
 
     async def on_inbound(self, event: InboundSmsReceived) -> None:
         key = phone_key(event.from_phone)
-        contacts = [c for kind, id_ in await self.svc.directory.owners(key)
-                    if (c := await self.svc.directory.get(kind, id_)) is not None]
+        contacts = [
+            c
+            for kind, id_ in await self.svc.directory.owners(key)
+            if (c := await self.svc.directory.get(kind, id_)) is not None
+        ]
         site_id = self.svc.site_by_number(event.to_phone) or next(
-            (c.site_id for c in contacts if c.site_id), None)
+            (c.site_id for c in contacts if c.site_id), None
+        )
         opted_out = await self.svc.directory.opt_out_state(key) is not None
         keyword = classify_keyword(event.body, opted_out=opted_out)
         ids = {"message_sid": event.message_sid, "keyword": keyword or ""}
@@ -47,8 +51,9 @@ class InboundHandler:
         stopped = None
         if keyword == "opt_out":
             # Written before anything is requested, so that even the crisis text sees it.
-            stopped = await self.svc.directory.opt_out(key, evidence=event.message_sid,
-                                                       at=event.received_at, confirm=True)
+            stopped = await self.svc.directory.opt_out(
+                key, evidence=event.message_sid, at=event.received_at, confirm=True
+            )
         if phrase is not None:
             log.warning("crisis language in an inbound text", extra=ids)
             await self._crisis(event, key, contacts, site_id)
@@ -64,43 +69,67 @@ class InboundHandler:
             await self._contextual(event, key)
         self.svc.metrics.replies.labels(intent=keyword or "reply").inc()
 
-    async def _opt_out(self, event: InboundSmsReceived, key: str, contacts: list[Contact],
-                       site_id: str | None, record: OptOut) -> None:
+    async def _opt_out(
+        self,
+        event: InboundSmsReceived,
+        key: str,
+        contacts: list[Contact],
+        site_id: str | None,
+        record: OptOut,
+    ) -> None:
         if record.evidence != event.message_sid:
-            log.info("already opted out; no second confirmation",
-                     extra={"message_sid": event.message_sid})
+            log.info(
+                "already opted out; no second confirmation",
+                extra={"message_sid": event.message_sid},
+            )
             return
         log.info("number opted out", extra={"message_sid": event.message_sid})
-        await self.svc.announce_consent(key, status="revoked", channel="sms_keyword",
-                                        evidence=event.message_sid)
+        await self.svc.announce_consent(
+            key, status="revoked", channel="sms_keyword", evidence=event.message_sid
+        )
         await self._reply(event, key, contacts, site_id, "opt_out_confirmation")
 
-    async def _opt_in(self, event: InboundSmsReceived, key: str, contacts: list[Contact],
-                      site_id: str | None) -> None:
+    async def _opt_in(
+        self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+    ) -> None:
         if await self.svc.directory.opt_in(key, evidence=event.message_sid):
             log.info("number opted back in", extra={"message_sid": event.message_sid})
-            await self.svc.announce_consent(key, status="granted", channel="sms_keyword",
-                                            evidence=event.message_sid)
+            await self.svc.announce_consent(
+                key, status="granted", channel="sms_keyword", evidence=event.message_sid
+            )
         await self._reply(event, key, contacts, site_id, "opt_in_confirmation")
 
-    async def _crisis(self, event: InboundSmsReceived, key: str, contacts: list[Contact],
-                      site_id: str | None) -> None:
+    async def _crisis(
+        self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+    ) -> None:
         patients = await self._patients_behind(key, contacts, event.received_at)
         for patient_id in patients or [f"anon-{key[:20]}"]:
-            await self.svc.publish(ClinicalAlertRaised(
-                event_id=derived_id(event.message_sid, "crisis", patient_id),
-                alert_id=f"sms-{event.message_sid}"[:128] if len(patients) <= 1
-                else f"sms-{event.message_sid}-{patient_id}"[:128],
-                patient_id=patient_id, site_id=site_id, severity="P0", rule_id=RULE_ID,
-                evidence=[Evidence(kind="sms", ref=event.message_sid,
-                                   detail="crisis phrase in an inbound text")],
-                suggested_action="Contact the patient now; follow the P0 protocol.",
-                dedup_key=f"{patient_id}:{RULE_ID}", source=SOURCE,
-                correlation_id=str(event.event_id)))
+            await self.svc.publish(
+                ClinicalAlertRaised(
+                    event_id=derived_id(event.message_sid, "crisis", patient_id),
+                    alert_id=f"sms-{event.message_sid}"[:128]
+                    if len(patients) <= 1
+                    else f"sms-{event.message_sid}-{patient_id}"[:128],
+                    patient_id=patient_id,
+                    site_id=site_id,
+                    severity="P0",
+                    rule_id=RULE_ID,
+                    evidence=[
+                        Evidence(
+                            kind="sms",
+                            ref=event.message_sid,
+                            detail="crisis phrase in an inbound text",
+                        )
+                    ],
+                    suggested_action="Contact the patient now; follow the P0 protocol.",
+                    dedup_key=f"{patient_id}:{RULE_ID}",
+                    source=SOURCE,
+                    correlation_id=str(event.event_id),
+                )
+            )
         await self._reply(event, key, contacts, site_id, "crisis_resources")
 
-    async def _patients_behind(self, key: str, contacts: list[Contact], now: datetime
-                               ) -> list[str]:
+    async def _patients_behind(self, key: str, contacts: list[Contact], now: datetime) -> list[str]:
         """The patients a text from this number is about: the last prompt's, else all."""
         prompts = await self.svc.directory.prompts(key, now)
         candidates = [c.id for c in contacts if c.kind == "patient"]
@@ -110,33 +139,51 @@ class InboundHandler:
                 return [prompt.patient_id]
         return list(dict.fromkeys(candidates))
 
-    async def _reply(self, event: InboundSmsReceived, key: str, contacts: list[Contact],
-                     site_id: str | None, template: str) -> None:
+    async def _reply(
+        self,
+        event: InboundSmsReceived,
+        key: str,
+        contacts: list[Contact],
+        site_id: str | None,
+        template: str,
+    ) -> None:
         """Answer the sender on the urgent lane (keyword replies are never delayed)."""
         recipient = next((c for c in contacts if c.kind != "clinician"), None) or next(
-            iter(contacts), None)
+            iter(contacts), None
+        )
         if recipient is None:
             recipient = await self._anonymous(event, key, site_id)
         # One crisis text, HELP or START answer per number per quarter hour, whatever it sends:
         # no text storm, and no endless loop with an auto-responder.
-        bucket = event.received_at.replace(minute=event.received_at.minute // 15 * 15, second=0,
-                                           microsecond=0)
-        dedup = (f"{template}:{key}:{bucket.isoformat()}" if template != "opt_out_confirmation"
-                 else f"{template}:{event.message_sid}")
-        await self.svc.publish(NotificationRequested(
-            notification_id=derived_id(event.message_sid, template),
-            event_id=derived_id(event.message_sid, template, "request"),
-            recipient=Recipient(kind=recipient.kind, id=recipient.id),  # type: ignore[arg-type]
-            template_id=template, category=template, priority="urgent",  # type: ignore[arg-type]
-            dedup_key=dedup, patient_id=recipient.id if recipient.kind == "patient" else None,
-            site_id=site_id or recipient.site_id, source=SOURCE,
-            correlation_id=str(event.event_id)))
+        bucket = event.received_at.replace(
+            minute=event.received_at.minute // 15 * 15, second=0, microsecond=0
+        )
+        dedup = (
+            f"{template}:{key}:{bucket.isoformat()}"
+            if template != "opt_out_confirmation"
+            else f"{template}:{event.message_sid}"
+        )
+        await self.svc.publish(
+            NotificationRequested(
+                notification_id=derived_id(event.message_sid, template),
+                event_id=derived_id(event.message_sid, template, "request"),
+                recipient=Recipient(kind=recipient.kind, id=recipient.id),  # type: ignore[arg-type]
+                template_id=template,
+                category=template,
+                priority="urgent",  # type: ignore[arg-type]
+                dedup_key=dedup,
+                patient_id=recipient.id if recipient.kind == "patient" else None,
+                site_id=site_id or recipient.site_id,
+                source=SOURCE,
+                correlation_id=str(event.event_id),
+            )
+        )
 
-    async def _anonymous(self, event: InboundSmsReceived, key: str, site_id: str | None
-                         ) -> Contact:
+    async def _anonymous(self, event: InboundSmsReceived, key: str, site_id: str | None) -> Contact:
         """A directory entry for a number we do not know, so HELP and crisis texts can answer."""
-        contact = Contact(kind="patient", id=f"anon-{key[:20]}", phone=event.from_phone,
-                          site_id=site_id)
+        contact = Contact(
+            kind="patient", id=f"anon-{key[:20]}", phone=event.from_phone, site_id=site_id
+        )
         if await self.svc.directory.get(contact.kind, contact.id) is None:
             await self.svc.directory.put(contact, index=False)
         return contact

@@ -28,8 +28,9 @@ class RateLimiter:
 
     async def _slot(self, sender: str) -> float:
         now_ms = int(time.time() * 1000)
-        wait = await self._reserve(keys=[f"{self.prefix}:rate:{sender}"],
-                                   args=[now_ms, self.interval_ms])
+        wait = await self._reserve(
+            keys=[f"{self.prefix}:rate:{sender}"], args=[now_ms, self.interval_ms]
+        )
         return max(0.0, float(wait) / 1000)
 
     async def wait(self, sender: str) -> float:

@@ -10,16 +10,30 @@ class Metrics:
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
-        self.sent = Counter("dispatcher_sent", "SMS accepted by Twilio", ["lane"],
-                            registry=self.registry)
-        self.failed = Counter("dispatcher_failed", "Sends or deliveries that failed",
-                              ["stage"], registry=self.registry)
-        self.suppressed = Counter("dispatcher_suppressed", "Requests not sent (or not yet)",
-                                  ["reason"], registry=self.registry)
-        self.delivered = Counter("dispatcher_delivered", "Carrier-confirmed deliveries",
-                                 registry=self.registry)
-        self.replies = Counter("dispatcher_replies", "Inbound texts by meaning", ["intent"],
-                               registry=self.registry)
-        self.reconciled = Counter("dispatcher_reconciled",
-                                  "Ambiguous sends resolved by looking Twilio up", ["found"],
-                                  registry=self.registry)
+        self.sent = Counter(
+            "dispatcher_sent", "SMS accepted by Twilio", ["lane"], registry=self.registry
+        )
+        self.failed = Counter(
+            "dispatcher_failed",
+            "Sends or deliveries that failed",
+            ["stage"],
+            registry=self.registry,
+        )
+        self.suppressed = Counter(
+            "dispatcher_suppressed",
+            "Requests not sent (or not yet)",
+            ["reason"],
+            registry=self.registry,
+        )
+        self.delivered = Counter(
+            "dispatcher_delivered", "Carrier-confirmed deliveries", registry=self.registry
+        )
+        self.replies = Counter(
+            "dispatcher_replies", "Inbound texts by meaning", ["intent"], registry=self.registry
+        )
+        self.reconciled = Counter(
+            "dispatcher_reconciled",
+            "Ambiguous sends resolved by looking Twilio up",
+            ["found"],
+            registry=self.registry,
+        )

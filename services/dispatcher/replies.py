@@ -32,24 +32,38 @@ class ReplyPublisher:
         prompt = intent.prompt
         ids = {"message_sid": sid, "intent": intent.kind}
         if intent.kind == "page_unmatched":
-            security.warning("page reply with a code this number was not paged with",
-                             extra={**ids, "code_given": intent.code is not None})
+            security.warning(
+                "page reply with a code this number was not paged with",
+                extra={**ids, "code_given": intent.code is not None},
+            )
             return
         if prompt is None or intent.kind == "unrecognized":
-            log.info("reply not understood", extra={**ids, "prompt_kind": prompt.kind if prompt
-                                                    else ""})
+            log.info(
+                "reply not understood", extra={**ids, "prompt_kind": prompt.kind if prompt else ""}
+            )
             return
         if not await self._still_theirs(prompt, key):
-            security.warning("reply to a prompt for a record this number no longer owns",
-                             extra={**ids, "recipient_kind": prompt.recipient_kind,
-                                    "recipient_id": prompt.recipient_id})
+            security.warning(
+                "reply to a prompt for a record this number no longer owns",
+                extra={
+                    **ids,
+                    "recipient_kind": prompt.recipient_kind,
+                    "recipient_id": prompt.recipient_id,
+                },
+            )
             return
         reply = self._event(event, intent, prompt)
         if reply is None:
             log.info("reply cannot become an event", extra=ids)
             return
-        log.info("reply understood", extra={**ids, "notification_id": prompt.notification_id,
-                                            "patient_id": reply.patient_id or ""})
+        log.info(
+            "reply understood",
+            extra={
+                **ids,
+                "notification_id": prompt.notification_id,
+                "patient_id": reply.patient_id or "",
+            },
+        )
         await self.svc.publish(reply)
 
     async def _still_theirs(self, prompt: Prompt, key: str) -> bool:
@@ -59,16 +73,23 @@ class ReplyPublisher:
 
     def _event(self, event: InboundSmsReceived, intent: Intent, prompt: Prompt) -> Event | None:
         sid = event.message_sid
-        common: dict[str, Any] = {"event_id": derived_id(sid, "reply", intent.kind),
-                                  "source": SOURCE, "correlation_id": str(event.event_id)}
+        common: dict[str, Any] = {
+            "event_id": derived_id(sid, "reply", intent.kind),
+            "source": SOURCE,
+            "correlation_id": str(event.event_id),
+        }
         # The sender's own record: the patient the prompt went to, never an id from elsewhere.
         patient = prompt.recipient_id if prompt.recipient_kind == "patient" else None
         if intent.kind.startswith("page_"):
             if prompt.recipient_kind != "clinician" or intent.code is None:
                 return None
-            about = {"alert_id": prompt.extra.get("alert_id"), "code": intent.code,
-                     "clinician_id": prompt.recipient_id, "patient_id": prompt.patient_id,
-                     **common}
+            about = {
+                "alert_id": prompt.extra.get("alert_id"),
+                "code": intent.code,
+                "clinician_id": prompt.recipient_id,
+                "patient_id": prompt.patient_id,
+                **common,
+            }
             if intent.kind == "page_ack":
                 return AlertAcknowledged(message_sid=sid, **about)
             return AlertResolved(**about)
@@ -77,23 +98,45 @@ class ReplyPublisher:
         if intent.kind in ("dose_taken", "dose_skipped"):
             plan_id = prompt.extra.get("plan_id") or prompt.ref.split(":", 1)[0]
             if intent.kind == "dose_taken":
-                return DoseTaken(patient_id=patient, plan_id=plan_id, dose_id=prompt.ref,
-                                 taken_at=event.received_at, message_sid=sid, **common)
-            return DoseSkipped(patient_id=patient, plan_id=plan_id, dose_id=prompt.ref,
-                               reported_at=event.received_at, message_sid=sid, **common)
+                return DoseTaken(
+                    patient_id=patient,
+                    plan_id=plan_id,
+                    dose_id=prompt.ref,
+                    taken_at=event.received_at,
+                    message_sid=sid,
+                    **common,
+                )
+            return DoseSkipped(
+                patient_id=patient,
+                plan_id=plan_id,
+                dose_id=prompt.ref,
+                reported_at=event.received_at,
+                message_sid=sid,
+                **common,
+            )
         if intent.kind == "appt_confirm":
-            return AppointmentConfirmed(patient_id=patient, appointment_id=prompt.ref,
-                                        message_sid=sid, **common)
+            return AppointmentConfirmed(
+                patient_id=patient, appointment_id=prompt.ref, message_sid=sid, **common
+            )
         if intent.kind in ("appt_reschedule", "appt_cancel"):
             return AppointmentChangeRequested(
-                patient_id=patient, appointment_id=prompt.ref, message_sid=sid,
-                request="reschedule" if intent.kind == "appt_reschedule" else "cancel", **common)
+                patient_id=patient,
+                appointment_id=prompt.ref,
+                message_sid=sid,
+                request="reschedule" if intent.kind == "appt_reschedule" else "cancel",
+                **common,
+            )
         if intent.kind == "checkin_answer" and intent.value is not None:
             extra = prompt.extra
             if not {"session_id", "instrument", "item"} <= extra.keys():
                 return None
             return QuestionnaireItemAnswered(
-                patient_id=patient, session_id=extra["session_id"],
+                patient_id=patient,
+                session_id=extra["session_id"],
                 instrument=extra["instrument"],  # type: ignore[arg-type]
-                item=extra["item"], value=intent.value, message_sid=sid, **common)
+                item=extra["item"],
+                value=intent.value,
+                message_sid=sid,
+                **common,
+            )
         return None

@@ -82,10 +82,17 @@ class _RedirectingHttpClient(AsyncTwilioHttpClient):
         super().__init__(**kwargs)
         self.base_url = base_url.rstrip("/") if base_url else None
 
-    async def request(self, method: str, url: str, params: Any = None, data: Any = None,
-                      headers: dict[str, str] | None = None, auth: tuple[str, str] | None = None,
-                      timeout: float | None = None,  # noqa: ASYNC109 (the SDK's signature)
-                      allow_redirects: bool = False) -> Response:
+    async def request(
+        self,
+        method: str,
+        url: str,
+        params: Any = None,
+        data: Any = None,
+        headers: dict[str, str] | None = None,
+        auth: tuple[str, str] | None = None,
+        timeout: float | None = None,  # noqa: ASYNC109 (the SDK's signature)
+        allow_redirects: bool = False,
+    ) -> Response:
         if self.base_url:
             url = _TWILIO_HOST.sub(self.base_url, url)
         headers = dict(headers or {})
@@ -94,17 +101,23 @@ class _RedirectingHttpClient(AsyncTwilioHttpClient):
             headers["Authorization"] = f"Basic {token}"
         assert self.session is not None
         async with self.session.request(
-                method.upper(), url, params=params, data=data, headers=headers,
-                allow_redirects=allow_redirects,
-                timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None) as response:
+            method.upper(),
+            url,
+            params=params,
+            data=data,
+            headers=headers,
+            allow_redirects=allow_redirects,
+            timeout=aiohttp.ClientTimeout(total=timeout) if timeout else None,
+        ) as response:
             return Response(response.status, await response.text(), response.headers)
 
 
 class TwilioSms:
     """SmsSender on the official twilio SDK's async client; every call is time-bounded."""
 
-    def __init__(self, *, account_sid: str, auth_token: str, base_url: str | None,
-                 timeout_seconds: float) -> None:
+    def __init__(
+        self, *, account_sid: str, auth_token: str, base_url: str | None, timeout_seconds: float
+    ) -> None:
         self._sid, self._token, self._base_url = account_sid, auth_token, base_url
         self.timeout = timeout_seconds
         self._http: _RedirectingHttpClient | None = None
@@ -141,14 +154,27 @@ class TwilioSms:
     async def find(self, message: Outbound, *, since: datetime) -> list[Found]:
         """Messages to the number since `since` (by DateSent, and the newest few as a backstop
         for messages still queued, which have no date sent yet)."""
-        by_date = await self._call(self.client.messages.list_async(
-            to=message.to, date_sent_after=since - timedelta(minutes=5), page_size=100, limit=200))
-        newest = await self._call(self.client.messages.list_async(
-            to=message.to, page_size=20, limit=20))
+        by_date = await self._call(
+            self.client.messages.list_async(
+                to=message.to,
+                date_sent_after=since - timedelta(minutes=5),
+                page_size=100,
+                limit=200,
+            )
+        )
+        newest = await self._call(
+            self.client.messages.list_async(to=message.to, page_size=20, limit=20)
+        )
         seen: dict[str, Found] = {}
         for m in [*by_date, *newest]:
-            found = Found(sid=m.sid, to=m.to, body=m.body or "", from_number=m.from_,
-                          messaging_service_sid=m.messaging_service_sid, created=m.date_created)
+            found = Found(
+                sid=m.sid,
+                to=m.to,
+                body=m.body or "",
+                from_number=m.from_,
+                messaging_service_sid=m.messaging_service_sid,
+                created=m.date_created,
+            )
             seen[found.sid] = found
         return list(seen.values())
 
@@ -157,8 +183,9 @@ class TwilioSms:
             async with asyncio.timeout(self.timeout):
                 return await call
         except TwilioException as exc:
-            raise SendFailed(http_status=getattr(exc, "status", None),
-                             code=getattr(exc, "code", None)) from exc
+            raise SendFailed(
+                http_status=getattr(exc, "status", None), code=getattr(exc, "code", None)
+            ) from exc
         except (TimeoutError, aiohttp.ClientError, OSError) as exc:
             raise SendFailed(http_status=None, code=None) from exc
 
@@ -180,18 +207,34 @@ class FakeSms:
         if when == "before":
             raise SendFailed(http_status=status, code=code)
         sid = "SM" + uuid.uuid4().hex
-        self.sent.append({"sid": sid, "to": message.to, "body": message.body,
-                          "from": message.from_number, "mss": message.messaging_service_sid,
-                          "created": datetime.now(UTC)})
+        self.sent.append(
+            {
+                "sid": sid,
+                "to": message.to,
+                "body": message.body,
+                "from": message.from_number,
+                "mss": message.messaging_service_sid,
+                "created": datetime.now(UTC),
+            }
+        )
         if when == "after":
             raise SendFailed(http_status=status, code=code)
         return Accepted(sid=sid, status="queued")
 
     async def find(self, message: Outbound, *, since: datetime) -> list[Found]:
         self.lookups += 1
-        return [Found(sid=m["sid"], to=m["to"], body=m["body"], from_number=m["from"],
-                      messaging_service_sid=m["mss"], created=m["created"])
-                for m in self.sent if m["to"] == message.to]
+        return [
+            Found(
+                sid=m["sid"],
+                to=m["to"],
+                body=m["body"],
+                from_number=m["from"],
+                messaging_service_sid=m["mss"],
+                created=m["created"],
+            )
+            for m in self.sent
+            if m["to"] == message.to
+        ]
 
     def bodies(self, to: str | None = None) -> list[str]:
         return [m["body"] for m in self.sent if to is None or m["to"] == to]

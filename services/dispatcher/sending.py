@@ -43,12 +43,17 @@ class Twilio:
         self.svc = svc
         self.random = random.Random()
 
-    async def send_once(self, key: str, contact: Contact, site: SiteSettings, body: str, *,
-                        urgent: bool) -> Result:
+    async def send_once(
+        self, key: str, contact: Contact, site: SiteSettings, body: str, *, urgent: bool
+    ) -> Result:
         """Send unless an earlier attempt of this key already reached Twilio."""
-        message = Outbound(to=contact.phone, body=body, from_number=site.from_number,
-                           messaging_service_sid=site.messaging_service_sid,
-                           status_callback=self.svc.settings.status_callback_url)
+        message = Outbound(
+            to=contact.phone,
+            body=body,
+            from_number=site.from_number,
+            messaging_service_sid=site.messaging_service_sid,
+            status_callback=self.svc.settings.status_callback_url,
+        )
         # Twilio stamps messages with real time, so the reconciliation window uses the wall
         # clock, not the service clock (which the demo and the tests move by hand).
         started = datetime.now(UTC)
@@ -58,8 +63,10 @@ class Twilio:
             since = datetime.fromisoformat(previous.started_at)
             found = await self._lookup_or_raise(previous.outbound(), since, key)
             if found is not None:
-                log.info("earlier attempt found at Twilio; not sending again",
-                         extra={"message_sid": found.sid})
+                log.info(
+                    "earlier attempt found at Twilio; not sending again",
+                    extra={"message_sid": found.sid},
+                )
                 return Result(sid=found.sid)
             started = since
         await self.svc.store.begin_attempt(key, message, started)
@@ -108,9 +115,14 @@ class Twilio:
                     continue
                 if outcome == "ambiguous":
                     ambiguous += 1
-                    log.warning("ambiguous twilio answer; will look it up",
-                                extra={"http_status": exc.http_status, "error_code": exc.code,
-                                       "attempt": ambiguous})
+                    log.warning(
+                        "ambiguous twilio answer; will look it up",
+                        extra={
+                            "http_status": exc.http_status,
+                            "error_code": exc.code,
+                            "attempt": ambiguous,
+                        },
+                    )
                     maybe_sent = True
                     await asyncio.sleep(s.ambiguous_settle_seconds)
                     continue
@@ -119,8 +131,14 @@ class Twilio:
 
     async def _sleep(self, attempt: int) -> None:
         s = self.svc.settings
-        await asyncio.sleep(backoff(attempt, base=s.backoff_base_seconds,
-                                    cap=s.backoff_max_seconds, jitter=self.random.random()))
+        await asyncio.sleep(
+            backoff(
+                attempt,
+                base=s.backoff_base_seconds,
+                cap=s.backoff_max_seconds,
+                jitter=self.random.random(),
+            )
+        )
 
     async def _lookup_or_raise(self, message: Outbound, since: datetime, key: str) -> Found | None:
         try:
@@ -143,8 +161,9 @@ class Twilio:
         candidates.sort(key=lambda f: f.created or since)
         return candidates[0] if candidates else None
 
-    async def settle_failure(self, req: Any, key: str, contact: Contact, outcome: str,
-                             code: int | None) -> None:
+    async def settle_failure(
+        self, req: Any, key: str, contact: Contact, outcome: str, code: int | None
+    ) -> None:
         """Record what a refusal says about the number: unsubscribed (21610) or invalid."""
         await self.svc.store.drop_attempt(key)
         phone = contact.phone_key
@@ -153,8 +172,12 @@ class Twilio:
             evidence = f"twilio-{code}:{req.notification_id}"
             # No confirmation text: the carrier already blocks this number for us.
             await self.svc.directory.opt_out(phone, evidence=evidence, at=now, confirm=False)
-            await self.svc.announce_consent(phone, status="revoked", channel="carrier",
-                                            evidence=evidence,
-                                            correlation_id=req.correlation_id)
+            await self.svc.announce_consent(
+                phone,
+                status="revoked",
+                channel="carrier",
+                evidence=evidence,
+                correlation_id=req.correlation_id,
+            )
         elif outcome == "invalid_number":
             await self.svc.directory.mark_invalid(phone, code or 0)

@@ -55,10 +55,12 @@ class Service:
     @property
     def policy(self) -> PolicyConfig:
         s = self.settings
-        return PolicyConfig(caps=Caps(per_day=s.cap_per_day, per_week=s.cap_per_week),
-                            allowed_regions=frozenset(s.allowed_regions),
-                            crisis_to_opted_out=s.crisis_text_to_opted_out,
-                            unknown_grace=timedelta(seconds=s.unknown_recipient_grace_seconds))
+        return PolicyConfig(
+            caps=Caps(per_day=s.cap_per_day, per_week=s.cap_per_week),
+            allowed_regions=frozenset(s.allowed_regions),
+            crisis_to_opted_out=s.crisis_text_to_opted_out,
+            unknown_grace=timedelta(seconds=s.unknown_recipient_grace_seconds),
+        )
 
     def site(self, site_id: str | None) -> tuple[str, SiteSettings]:
         """A site by id, or the default site."""
@@ -78,15 +80,23 @@ class Service:
         return contact.zone or self.site(contact.site_id)[1].zone
 
     def window(self, contact: Contact) -> Window:
-        return Window.parse(contact.quiet_start or self.settings.quiet_start,
-                            contact.quiet_end or self.settings.quiet_end)
+        return Window.parse(
+            contact.quiet_start or self.settings.quiet_start,
+            contact.quiet_end or self.settings.quiet_end,
+        )
 
     async def publish(self, event: Event) -> None:
         await self.bus.publish(event)
 
-    async def announce_consent(self, key: str, *, status: Literal["granted", "revoked"],
-                               channel: Literal["sms_keyword", "carrier"], evidence: str,
-                               correlation_id: str | None = None) -> None:
+    async def announce_consent(
+        self,
+        key: str,
+        *,
+        status: Literal["granted", "revoked"],
+        channel: Literal["sms_keyword", "carrier"],
+        evidence: str,
+        correlation_id: str | None = None,
+    ) -> None:
         """ConsentChanged for everyone who uses a number (an SMS opt-out covers the number)."""
         for kind, id_ in await self.directory.owners(key):
             contact = await self.directory.get(kind, id_)
@@ -98,11 +108,19 @@ class Service:
             elif kind == "caregiver":
                 targets = [(p, "caregiver") for p in contact.patients]
             for patient_id, scope in targets:
-                await self.publish(ConsentChanged(
-                    event_id=derived_id("consent", evidence, status, patient_id, scope),
-                    patient_id=patient_id, site_id=contact.site_id, status=status, scope=scope,
-                    channel=channel, evidence=evidence[:256], source=SOURCE,
-                    correlation_id=correlation_id))
+                await self.publish(
+                    ConsentChanged(
+                        event_id=derived_id("consent", evidence, status, patient_id, scope),
+                        patient_id=patient_id,
+                        site_id=contact.site_id,
+                        status=status,
+                        scope=scope,
+                        channel=channel,
+                        evidence=evidence[:256],
+                        source=SOURCE,
+                        correlation_id=correlation_id,
+                    )
+                )
 
     def phone_key_of(self, contact: Contact) -> str:
         return phone_key(contact.phone)
@@ -111,5 +129,10 @@ class Service:
 def envelope(req: Any, **extra: Any) -> dict[str, Any]:
     """Envelope fields an outcome event copies from its request."""
     patient_id = req.patient_id or (req.recipient.id if req.recipient.kind == "patient" else None)
-    return {"patient_id": patient_id, "site_id": req.site_id, "source": SOURCE,
-            "correlation_id": req.correlation_id or str(req.event_id), **extra}
+    return {
+        "patient_id": patient_id,
+        "site_id": req.site_id,
+        "source": SOURCE,
+        "correlation_id": req.correlation_id or str(req.event_id),
+        **extra,
+    }

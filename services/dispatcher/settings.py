@@ -39,8 +39,12 @@ class SiteSettings(BaseModel):
 
 def _default_sites() -> dict[str, SiteSettings]:
     def site(name: str, phone: str, zone: str) -> SiteSettings:
-        return SiteSettings(display_name=name, help_phone=phone, zone=zone,
-                            from_number="+1" + phone.replace("-", ""))
+        return SiteSettings(
+            display_name=name,
+            help_phone=phone,
+            zone=zone,
+            from_number="+1" + phone.replace("-", ""),
+        )
 
     return {
         "austin": site("Northside Clinic", "512-555-0100", "America/Chicago"),
@@ -74,8 +78,11 @@ class DispatcherSection(BaseModel):
     )
     status_callback_url: str | None = Field(default=None, description="The gateway's URL.")
     claim_lease_seconds: int = Field(
-        default=15, ge=6, description="Send lease, renewed every third of it while alive: a "
-        "crashed worker's send is taken over after this long.")
+        default=15,
+        ge=6,
+        description="Send lease, renewed every third of it while alive: a "
+        "crashed worker's send is taken over after this long.",
+    )
     context_ttl_hours: int = Field(default=72, ge=1, description="Replies bind within this.")
     retry_30003_minutes: float = Field(default=30.0, ge=0, description="Delay of the one retry.")
     unknown_recipient_grace_seconds: int = Field(

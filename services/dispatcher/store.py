@@ -45,8 +45,12 @@ class Attempt:
     messaging_service_sid: str | None
 
     def outbound(self) -> Outbound:
-        return Outbound(to=self.to, body=self.body, from_number=self.from_number,
-                        messaging_service_sid=self.messaging_service_sid)
+        return Outbound(
+            to=self.to,
+            body=self.body,
+            from_number=self.from_number,
+            messaging_service_sid=self.messaging_service_sid,
+        )
 
 
 @dataclass(frozen=True)
@@ -87,6 +91,7 @@ class SendStore:
     async def lease(self, send_key: str, *, lease_seconds: float) -> AsyncIterator[None]:
         """Keep renewing our claim while the block runs, so a short lease only ever expires
         when its worker is gone (a crashed worker blocks a page for one lease, not minutes)."""
+
         async def renew() -> None:
             while True:
                 await asyncio.sleep(lease_seconds / 3)
@@ -131,11 +136,16 @@ class SendStore:
         return Attempt(**json.loads(raw)) if raw else None
 
     async def begin_attempt(self, send_key: str, message: Outbound, started: datetime) -> None:
-        record = Attempt(started_at=started.isoformat(), to=message.to, body=message.body,
-                         from_number=message.from_number,
-                         messaging_service_sid=message.messaging_service_sid)
-        await self.redis.set(self._key("attempt", send_key), json.dumps(asdict(record)),
-                             ex=ATTEMPT_TTL)
+        record = Attempt(
+            started_at=started.isoformat(),
+            to=message.to,
+            body=message.body,
+            from_number=message.from_number,
+            messaging_service_sid=message.messaging_service_sid,
+        )
+        await self.redis.set(
+            self._key("attempt", send_key), json.dumps(asdict(record)), ex=ATTEMPT_TTL
+        )
 
     async def drop_attempt(self, send_key: str) -> None:
         await self.redis.delete(self._key("attempt", send_key))
@@ -145,8 +155,9 @@ class SendStore:
         return SidInfo(**json.loads(raw)) if raw else None
 
     def cap_keys(self, kind: str, id_: str, day: str, week: str) -> CapKeys:
-        return CapKeys(day=self._key("cap", kind, id_, "d", day),
-                       week=self._key("cap", kind, id_, "w", week))
+        return CapKeys(
+            day=self._key("cap", kind, id_, "d", day), week=self._key("cap", kind, id_, "w", week)
+        )
 
     async def cap_counts(self, keys: CapKeys, notification_id: str) -> Counts:
         async with self.redis.pipeline(transaction=False) as pipe:
@@ -159,8 +170,9 @@ class SendStore:
     def pipeline(self) -> Pipeline:
         return self.redis.pipeline(transaction=True)
 
-    async def record_sent(self, pipe: Pipeline, *, send_key: str, sid: str, info: SidInfo,
-                          caps: CapKeys | None) -> bool:
+    async def record_sent(
+        self, pipe: Pipeline, *, send_key: str, sid: str, info: SidInfo, caps: CapKeys | None
+    ) -> bool:
         """Queue a send's records after the caller's writes and guard them all with the claim:
         True means `pipe.execute()` applies everything or raises WatchError; False means the
         claim is no longer ours (everything queued was discarded)."""

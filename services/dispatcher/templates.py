@@ -27,8 +27,10 @@ _PATTERNS = {
     "drug": re.compile(r"^[a-z][a-z -]{1,30}$"),
     "question": re.compile(r"^[^{}]{5,90}$"),
 }
-_DAYS = {"en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
-         "es": ("lun", "mar", "mie", "jue", "vie", "sab", "dom")}
+_DAYS = {
+    "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),
+    "es": ("lun", "mar", "mie", "jue", "vie", "sab", "dom"),
+}
 
 
 class TemplateError(ValueError):
@@ -100,15 +102,27 @@ def _values(variables: dict[str, str], *, zone: str, language: str) -> dict[str,
     return values
 
 
-def render(template_id: str, *, language: str, variables: dict[str, str], site: SiteText,
-           detailed: bool, zone: str, per_day: int = 10) -> Rendered:
+def render(
+    template_id: str,
+    *,
+    language: str,
+    variables: dict[str, str],
+    site: SiteText,
+    detailed: bool,
+    zone: str,
+    per_day: int = 10,
+) -> Rendered:
     """The body of one SMS; the detailed text only with consent, and only if it fits."""
     texts = TEMPLATES.get(template_id)
     if texts is None:
         raise TemplateError(f"unknown template {template_id}")
     language = language if language in ("en", "es") else "en"
-    values = {**_values(variables, zone=zone, language=language),
-              "site": site.display_name, "phone": site.help_phone, "freq": str(per_day)}
+    values = {
+        **_values(variables, zone=zone, language=language),
+        "site": site.display_name,
+        "phone": site.help_phone,
+        "freq": str(per_day),
+    }
     values.setdefault("max", "3")
     if detailed and texts.detailed:
         try:

@@ -83,7 +83,7 @@ def status_event(fields: Mapping[str, str], *, received_at: datetime) -> SmsStat
             source=SOURCE,
             correlation_id=sid,
             message_sid=sid,
-            status=status,  # type: ignore[arg-type]  # validated against the Literal by pydantic
+            status=status,
             error_code=_integer(fields, "ErrorCode"),
             received_at=received_at,
         )

@@ -47,6 +47,7 @@ async def _drop_topics(kafka: str, prefix: str) -> AsyncIterator[None]:
     yield
     await drop_topics(kafka, prefix)
 
+
 AUSTIN = "+15125550100"
 
 
@@ -59,11 +60,17 @@ def fake() -> Iterator[FakeTwilio]:
 
 
 @pytest.fixture
-def env(kafka: str, prefix: str, infra: Infra, namespace: str, fake: FakeTwilio,
-        redis: Any) -> dict[str, Any]:
+def env(
+    kafka: str, prefix: str, infra: Infra, namespace: str, fake: FakeTwilio, redis: Any
+) -> dict[str, Any]:
     fake.reset()
-    return {"kafka": kafka, "prefix": prefix, "redis_url": infra.redis_url,
-            "namespace": namespace, "fake": fake}
+    return {
+        "kafka": kafka,
+        "prefix": prefix,
+        "redis_url": infra.redis_url,
+        "namespace": namespace,
+        "fake": fake,
+    }
 
 
 def phone() -> str:
@@ -72,40 +79,65 @@ def phone() -> str:
 
 
 def enrolled(patient_id: str, number: str, **kw: Any) -> PatientEnrolled:
-    fields: dict[str, Any] = {"patient_id": patient_id, "site_id": "austin", "phone": number,
-                              "zone": "America/Chicago", "consents": ["appointments",
-                                                                      "medications"], **kw}
+    fields: dict[str, Any] = {
+        "patient_id": patient_id,
+        "site_id": "austin",
+        "phone": number,
+        "zone": "America/Chicago",
+        "consents": ["appointments", "medications"],
+        **kw,
+    }
     return PatientEnrolled(**fields)
 
 
 def dose_reminder(patient_id: str, **kw: Any) -> NotificationRequested:
     fields: dict[str, Any] = {
-        "notification_id": uuid4(), "patient_id": patient_id, "site_id": "austin",
-        "recipient": {"kind": "patient", "id": patient_id}, "template_id": "dose_reminder",
-        "variables": {"time": "08:00"}, "category": "dose_reminder",
-        "dedup_key": f"dose:{patient_id}:{uuid4().hex[:6]}", "patient_chosen_time": True,
-        "reply_context": {"kind": "dose", "ref": f"plan-{patient_id}:2026-03-10:08:00",
-                          "extra": {"plan_id": f"plan-{patient_id}"}}, **kw}
+        "notification_id": uuid4(),
+        "patient_id": patient_id,
+        "site_id": "austin",
+        "recipient": {"kind": "patient", "id": patient_id},
+        "template_id": "dose_reminder",
+        "variables": {"time": "08:00"},
+        "category": "dose_reminder",
+        "dedup_key": f"dose:{patient_id}:{uuid4().hex[:6]}",
+        "patient_chosen_time": True,
+        "reply_context": {
+            "kind": "dose",
+            "ref": f"plan-{patient_id}:2026-03-10:08:00",
+            "extra": {"plan_id": f"plan-{patient_id}"},
+        },
+        **kw,
+    }
     return NotificationRequested(**fields)
 
 
 def inbound(number: str, body: str) -> InboundSmsReceived:
-    return InboundSmsReceived(message_sid="SM" + uuid4().hex, from_phone=number, to_phone=AUSTIN,
-                              body=body, received_at=datetime.now(UTC))
+    return InboundSmsReceived(
+        message_sid="SM" + uuid4().hex,
+        from_phone=number,
+        to_phone=AUSTIN,
+        body=body,
+        received_at=datetime.now(UTC),
+    )
 
 
 def of(events: list[Event], cls: type[Any], **match: Any) -> list[Any]:
-    return [e for e in events if isinstance(e, cls)
-            and all(getattr(e, k) == v for k, v in match.items())]
+    return [
+        e
+        for e in events
+        if isinstance(e, cls) and all(getattr(e, k) == v for k, v in match.items())
+    ]
 
 
 async def status_events(env: dict[str, Any], until: Any, timeout: float = 30) -> list[Event]:
-    return await events_on(env["kafka"], env["prefix"], topics.NOTIFY_STATUS, until,
-                           timeout=timeout)
+    return await events_on(
+        env["kafka"], env["prefix"], topics.NOTIFY_STATUS, until, timeout=timeout
+    )
 
 
-async def test_a_reminder_becomes_exactly_one_sms_in_the_right_language(env: dict[str, Any]
-                                                                        ) -> None:
+async def test_a_reminder_becomes_exactly_one_sms_in_the_right_language(
+    env: dict[str, Any],
+) -> None:
     number = phone()
     req = dose_reminder("p-es")
     async with running(dispatcher_settings(**env)) as h:
@@ -115,8 +147,10 @@ async def test_a_reminder_becomes_exactly_one_sms_in_the_right_language(env: dic
         sent = await status_events(env, lambda es: of(es, NotificationSent))
     [sms] = to_number(env["fake"], number)
     assert sms["from"] == AUSTIN
-    assert sms["body"] == ("Northside Clinic: es hora de su medicina de las 8:00 AM. Responda 1 si "
-                           "la tomo, 2 si no. Responda STOP para no recibir mas.")
+    assert sms["body"] == (
+        "Northside Clinic: es hora de su medicina de las 8:00 AM. Responda 1 si "
+        "la tomo, 2 si no. Responda STOP para no recibir mas."
+    )
     assert of(sent, NotificationSent)[0].message_sid == sms["sid"]
 
 
@@ -141,27 +175,36 @@ async def test_an_opted_out_patient_gets_nothing(env: dict[str, Any]) -> None:
         await eventually(lambda: to_number(env["fake"], number), message="stop confirmation")
         req = dose_reminder("p-out")
         await publish(env["kafka"], env["prefix"], req)
-        events = await status_events(env, lambda es: of(es, NotificationSuppressed,
-                                                        notification_id=req.notification_id))
+        events = await status_events(
+            env, lambda es: of(es, NotificationSuppressed, notification_id=req.notification_id)
+        )
     [confirmation] = to_number(env["fake"], number)
     assert "unsubscribed" in confirmation["body"]
     [suppressed] = of(events, NotificationSuppressed, notification_id=req.notification_id)
     assert suppressed.reason == "opted_out"
 
 
-async def test_seattle_reminder_due_at_22h_is_deferred_to_9am_pacific(env: dict[str, Any]
-                                                                      ) -> None:
+async def test_seattle_reminder_due_at_22h_is_deferred_to_9am_pacific(env: dict[str, Any]) -> None:
     clock = FakeClock(datetime(2026, 3, 11, 5, 0, tzinfo=UTC))  # 22:00 PDT, Tuesday
     number = f"+1206555{uuid4().int % 10000:04d}"
     req = NotificationRequested(
-        notification_id=uuid4(), patient_id="p-sea", site_id="seattle",
-        recipient={"kind": "patient", "id": "p-sea"}, template_id="appointment_reminder",
-        variables={"start": "2026-03-12T18:00:00Z"}, category="appointment_reminder",
-        dedup_key="appt72:ap-sea", occurred_at=clock.now(),
-        reply_context={"kind": "appointment", "ref": "ap-sea"})
+        notification_id=uuid4(),
+        patient_id="p-sea",
+        site_id="seattle",
+        recipient={"kind": "patient", "id": "p-sea"},
+        template_id="appointment_reminder",
+        variables={"start": "2026-03-12T18:00:00Z"},
+        category="appointment_reminder",
+        dedup_key="appt72:ap-sea",
+        occurred_at=clock.now(),
+        reply_context={"kind": "appointment", "ref": "ap-sea"},
+    )
     async with running(dispatcher_settings(**env), clock=clock) as h:
-        await publish(env["kafka"], env["prefix"], enrolled(
-            "p-sea", number, site_id="seattle", zone="America/Los_Angeles"))
+        await publish(
+            env["kafka"],
+            env["prefix"],
+            enrolled("p-sea", number, site_id="seattle", zone="America/Los_Angeles"),
+        )
         await known(h, "patient", "p-sea")
         await publish(env["kafka"], env["prefix"], req)
         events = await status_events(env, lambda es: of(es, NotificationSuppressed))
@@ -174,11 +217,14 @@ async def test_seattle_reminder_due_at_22h_is_deferred_to_9am_pacific(env: dict[
     assert sms["from"] == "+12065550100" and sms["body"].startswith("Sound Health: reminder")
 
 
-@pytest.mark.parametrize("fault", [{"burst_429": 5}, {"fail_5xx_after_record": 1},
-                                   {"fail_5xx_before_record": 1}],
-                         ids=["429-storm", "500-after-record", "500-before-record"])
-async def test_twilio_faults_end_in_exactly_one_sms(env: dict[str, Any], fault: dict[str, int]
-                                                    ) -> None:
+@pytest.mark.parametrize(
+    "fault",
+    [{"burst_429": 5}, {"fail_5xx_after_record": 1}, {"fail_5xx_before_record": 1}],
+    ids=["429-storm", "500-after-record", "500-before-record"],
+)
+async def test_twilio_faults_end_in_exactly_one_sms(
+    env: dict[str, Any], fault: dict[str, int]
+) -> None:
     number = phone()
     async with running(dispatcher_settings(**env)) as h:
         await publish(env["kafka"], env["prefix"], enrolled("p-f", number))
@@ -199,13 +245,17 @@ async def test_21610_flips_consent(env: dict[str, Any]) -> None:
         await publish(env["kafka"], env["prefix"], enrolled("p-21610", number))
         await known(h, "patient", "p-21610")
         await publish(env["kafka"], env["prefix"], first)
-        consent = await events_on(env["kafka"], env["prefix"], topics.PATIENTS,
-                                  lambda es: of(es, ConsentChanged))
+        consent = await events_on(
+            env["kafka"], env["prefix"], topics.PATIENTS, lambda es: of(es, ConsentChanged)
+        )
         await publish(env["kafka"], env["prefix"], second)
         events = await status_events(env, lambda es: of(es, NotificationSuppressed))
     [changed] = of(consent, ConsentChanged)
-    assert (changed.patient_id, changed.status, changed.channel) == ("p-21610", "revoked",
-                                                                     "carrier")
+    assert (changed.patient_id, changed.status, changed.channel) == (
+        "p-21610",
+        "revoked",
+        "carrier",
+    )
     [failed] = of(events, NotificationFailed)
     assert failed.error_code == 21610 and failed.notification_id == first.notification_id
     assert of(events, NotificationSuppressed)[0].reason == "opted_out"
@@ -220,10 +270,19 @@ async def test_delivery_status_is_matched_by_sid(env: dict[str, Any]) -> None:
         await known(h, "patient", "p-dlr")
         await publish(env["kafka"], env["prefix"], req)
         [sms] = await eventually(lambda: to_number(env["fake"], number), message="sms")
-        await eventually(lambda: env["fake"].messages and to_number(env["fake"], number)[0][
-            "status"] == "delivered", message="fake delivered it")
-        await publish(env["kafka"], env["prefix"], SmsStatusReceived(
-            message_sid=sms["sid"], status="delivered", received_at=datetime.now(UTC)))
+        await eventually(
+            lambda: (
+                env["fake"].messages and to_number(env["fake"], number)[0]["status"] == "delivered"
+            ),
+            message="fake delivered it",
+        )
+        await publish(
+            env["kafka"],
+            env["prefix"],
+            SmsStatusReceived(
+                message_sid=sms["sid"], status="delivered", received_at=datetime.now(UTC)
+            ),
+        )
         events = await status_events(env, lambda es: of(es, NotificationDelivered))
     assert of(events, NotificationDelivered)[0].notification_id == req.notification_id
 
@@ -235,16 +294,29 @@ async def test_each_opt_out_wording_revokes_and_help_answers(env: dict[str, Any]
     numbers = [phone() for _ in OPT_OUT_TEXTS]
     helper = phone()
     async with running(dispatcher_settings(**env)) as h:
-        await publish(env["kafka"], env["prefix"], enrolled("p-help", helper),
-                      *(enrolled(f"p-stop-{i}", n) for i, n in enumerate(numbers)))
+        await publish(
+            env["kafka"],
+            env["prefix"],
+            enrolled("p-help", helper),
+            *(enrolled(f"p-stop-{i}", n) for i, n in enumerate(numbers)),
+        )
         await known(h, "patient", "p-help", *(f"p-stop-{i}" for i in range(len(numbers))))
-        await publish(env["kafka"], env["prefix"], inbound(helper, "HELP"),
-                      *(inbound(n, text) for n, text in zip(numbers, OPT_OUT_TEXTS,
-                                                             strict=True)))
-        consent = await events_on(env["kafka"], env["prefix"], topics.PATIENTS,
-                                  lambda es: len(of(es, ConsentChanged)) >= len(numbers))
-        await eventually(lambda: all(to_number(env["fake"], n) for n in [*numbers, helper]),
-                         message="every confirmation and the help text")
+        await publish(
+            env["kafka"],
+            env["prefix"],
+            inbound(helper, "HELP"),
+            *(inbound(n, text) for n, text in zip(numbers, OPT_OUT_TEXTS, strict=True)),
+        )
+        consent = await events_on(
+            env["kafka"],
+            env["prefix"],
+            topics.PATIENTS,
+            lambda es: len(of(es, ConsentChanged)) >= len(numbers),
+        )
+        await eventually(
+            lambda: all(to_number(env["fake"], n) for n in [*numbers, helper]),
+            message="every confirmation and the help text",
+        )
     revoked = {e.patient_id for e in of(consent, ConsentChanged, status="revoked")}
     assert revoked == {f"p-stop-{i}" for i in range(len(numbers))}
     for n in numbers:
@@ -258,21 +330,23 @@ async def test_reply_1_is_dose_taken_for_that_patient_only(env: dict[str, Any]) 
     mine, theirs = phone(), phone()
     req = dose_reminder("p-mine")
     async with running(dispatcher_settings(**env)) as h:
-        await publish(env["kafka"], env["prefix"], enrolled("p-mine", mine),
-                      enrolled("p-theirs", theirs))
+        await publish(
+            env["kafka"], env["prefix"], enrolled("p-mine", mine), enrolled("p-theirs", theirs)
+        )
         await known(h, "patient", "p-mine", "p-theirs")
         await publish(env["kafka"], env["prefix"], req)
         await eventually(lambda: to_number(env["fake"], mine), message="reminder sent")
         await publish(env["kafka"], env["prefix"], inbound(theirs, "1"), inbound(mine, "1"))
-        events = await events_on(env["kafka"], env["prefix"], topics.MEDICATIONS,
-                                 lambda es: of(es, DoseTaken))
+        events = await events_on(
+            env["kafka"], env["prefix"], topics.MEDICATIONS, lambda es: of(es, DoseTaken)
+        )
     [taken] = of(events, DoseTaken)
     assert (taken.patient_id, taken.dose_id) == ("p-mine", "plan-p-mine:2026-03-10:08:00")
 
 
-
 async def test_a_send_lease_is_renewed_on_real_redis_while_its_worker_lives(
-        env: dict[str, Any], redis: Any) -> None:
+    env: dict[str, Any], redis: Any
+) -> None:
     store = SendStore(redis, f"{env['namespace']}:dispatcher")
     key = f"{env['namespace']}:dispatcher:claim:send:n-lease"
     await store.claim("n-lease", lease_seconds=1)

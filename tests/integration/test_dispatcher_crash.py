@@ -31,6 +31,7 @@ async def _drop_topics(kafka: str, prefix: str) -> AsyncIterator[None]:
     yield
     await drop_topics(kafka, prefix)
 
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -50,8 +51,13 @@ class Procs:
 
     def start(self, module: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{module.rsplit('.', 1)[-1]}-{len(self.started)}.log").open("wb")
-        proc = subprocess.Popen([sys.executable, "-m", module], cwd=ROOT, env=self.env,
-                                stdout=log, stderr=subprocess.STDOUT)
+        proc = subprocess.Popen(
+            [sys.executable, "-m", module],
+            cwd=ROOT,
+            env=self.env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
         self.started.append(proc)
         return proc
 
@@ -86,36 +92,63 @@ def procs(service_env: dict[str, str], fake: FakeTwilio, tmp_path: Path) -> Iter
 
 def reminder(patient_id: str) -> NotificationRequested:
     return NotificationRequested(
-        notification_id=uuid4(), patient_id=patient_id, site_id="austin",
-        recipient={"kind": "patient", "id": patient_id}, template_id="dose_reminder",
-        variables={"time": "08:00"}, category="dose_reminder", patient_chosen_time=True,
+        notification_id=uuid4(),
+        patient_id=patient_id,
+        site_id="austin",
+        recipient={"kind": "patient", "id": patient_id},
+        template_id="dose_reminder",
+        variables={"time": "08:00"},
+        category="dose_reminder",
+        patient_chosen_time=True,
         dedup_key=f"dose:{patient_id}:{uuid4().hex[:8]}",
-        reply_context={"kind": "dose", "ref": f"plan-k:{uuid4().hex[:6]}"})
+        reply_context={"kind": "dose", "ref": f"plan-k:{uuid4().hex[:6]}"},
+    )
 
 
 async def wait_exit(proc: subprocess.Popen[bytes], timeout: float = 60) -> int:
-    code = await eventually(lambda: proc.poll() is not None, timeout=timeout, interval=0.05,
-                            message="the dispatcher process exits")
+    code = await eventually(
+        lambda: proc.poll() is not None,
+        timeout=timeout,
+        interval=0.05,
+        message="the dispatcher process exits",
+    )
     assert code
     return proc.returncode
 
 
 async def setup_patient(kafka: str, prefix: str, redis: Redis, namespace: str) -> tuple[str, str]:
     patient, number = f"p-kill-{uuid4().hex[:6]}", f"+1512555{uuid4().int % 10000:04d}"
-    await publish(kafka, prefix, PatientEnrolled(patient_id=patient, site_id="austin",
-                                                 phone=number, zone="America/Chicago",
-                                                 consents=["medications"]))
+    await publish(
+        kafka,
+        prefix,
+        PatientEnrolled(
+            patient_id=patient,
+            site_id="austin",
+            phone=number,
+            zone="America/Chicago",
+            consents=["medications"],
+        ),
+    )
     return patient, number
 
 
 async def in_directory(redis: Redis, namespace: str, patient: str) -> None:
-    await eventually(lambda: redis.exists(f"{namespace}:dispatcher:contact:patient:{patient}"),
-                     timeout=60, message="the patient in the directory")
+    await eventually(
+        lambda: redis.exists(f"{namespace}:dispatcher:contact:patient:{patient}"),
+        timeout=60,
+        message="the patient in the directory",
+    )
 
 
 async def test_sigkill_between_the_twilio_call_and_the_commit(
-        kafka: str, prefix: str, redis: Redis, namespace: str, fake: FakeTwilio, procs: Procs,
-        tmp_path: Path) -> None:
+    kafka: str,
+    prefix: str,
+    redis: Redis,
+    namespace: str,
+    fake: FakeTwilio,
+    procs: Procs,
+    tmp_path: Path,
+) -> None:
     patient, number = await setup_patient(kafka, prefix, redis, namespace)
     first = procs.start("tests.integration.dispatcher_procs.crash_after_send")
     await in_directory(redis, namespace, patient)
@@ -131,9 +164,13 @@ async def test_sigkill_between_the_twilio_call_and_the_commit(
     assert await redis.exists(f"{namespace}:dispatcher:attempt:{nid}")
 
     procs.start("services.dispatcher")
-    events = await events_on(kafka, prefix, topics.NOTIFY_STATUS,
-                             lambda es: any(isinstance(e, NotificationSent) for e in es),
-                             timeout=90)
+    events = await events_on(
+        kafka,
+        prefix,
+        topics.NOTIFY_STATUS,
+        lambda es: any(isinstance(e, NotificationSent) for e in es),
+        timeout=90,
+    )
     [sent] = [e for e in events if isinstance(e, NotificationSent)]
     assert sent.notification_id == req.notification_id and sent.message_sid == sms["sid"]
     assert len(to_number(fake, number)) == 1
@@ -142,8 +179,8 @@ async def test_sigkill_between_the_twilio_call_and_the_commit(
 
 
 async def test_sigkill_while_twilio_is_still_answering(
-        kafka: str, prefix: str, redis: Redis, namespace: str, fake: FakeTwilio,
-        procs: Procs) -> None:
+    kafka: str, prefix: str, redis: Redis, namespace: str, fake: FakeTwilio, procs: Procs
+) -> None:
     patient, number = await setup_patient(kafka, prefix, redis, namespace)
     first = procs.start("services.dispatcher")
     await in_directory(redis, namespace, patient)
@@ -151,8 +188,9 @@ async def test_sigkill_while_twilio_is_still_answering(
     req = reminder(patient)
     await publish(kafka, prefix, req)
     attempt = f"{namespace}:dispatcher:attempt:{req.notification_id}"
-    await eventually(lambda: redis.exists(attempt), timeout=60, interval=0.01,
-                     message="the send in flight")
+    await eventually(
+        lambda: redis.exists(attempt), timeout=60, interval=0.01, message="the send in flight"
+    )
     first.send_signal(signal.SIGKILL)
     assert await wait_exit(first) == -signal.SIGKILL
     # Whether Twilio went on to send it is unknown to the dispatcher (this fake drops a request
@@ -161,11 +199,13 @@ async def test_sigkill_while_twilio_is_still_answering(
     fake.set_faults(latency_ms=0)
 
     procs.start("services.dispatcher")
-    events = await events_on(kafka, prefix, topics.NOTIFY_STATUS,
-                             lambda es: any(isinstance(e, NotificationSent) for e in es),
-                             timeout=90)
+    events = await events_on(
+        kafka,
+        prefix,
+        topics.NOTIFY_STATUS,
+        lambda es: any(isinstance(e, NotificationSent) for e in es),
+        timeout=90,
+    )
     [sent] = [e for e in events if isinstance(e, NotificationSent)]
     [sms] = to_number(fake, number)
     assert sent.message_sid == sms["sid"]
-
-

@@ -41,8 +41,9 @@ class ConsentDecision:
     reason: str = ""
 
 
-def check_consent(category: str, facts: ConsentFacts, *, crisis_to_opted_out: bool
-                  ) -> ConsentDecision:
+def check_consent(
+    category: str, facts: ConsentFacts, *, crisis_to_opted_out: bool
+) -> ConsentDecision:
     """Whether the category may be sent to this recipient now."""
     ok, no = ConsentDecision(True), ConsentDecision(False, "opted_out")
     if category == "opt_out_confirmation":

@@ -11,9 +11,26 @@ Keyword = Literal["opt_out", "opt_in", "help"]
 # Carrier, FCC 2024 and AWS defaults, plus Spanish: whole message only.
 OPT_OUT_WHOLE = frozenset(
     {
-        "stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout", "opt-out",
-        "opt out", "remove", "arret", "td", "stop all", "baja", "alto", "parar", "cancelar",
-        "no mas", "basta",
+        "stop",
+        "stopall",
+        "unsubscribe",
+        "cancel",
+        "end",
+        "quit",
+        "revoke",
+        "optout",
+        "opt-out",
+        "opt out",
+        "remove",
+        "arret",
+        "td",
+        "stop all",
+        "baja",
+        "alto",
+        "parar",
+        "cancelar",
+        "no mas",
+        "basta",
     }
 )
 # Unambiguous words that revoke even with more text after them ("STOP please", "STOP I...").
@@ -21,10 +38,25 @@ OPT_OUT_LEADING = frozenset({"stop", "stopall", "unsubscribe", "revoke", "optout
 POLITE = frozenset({"please", "pls", "plz", "just", "now", "ok", "okay", "por", "favor"})
 # Plain-language revocations a reasonable person would read as "stop texting me" (FCC 2024).
 OPT_OUT_PHRASES = (
-    "no more texts", "no more text", "no more messages", "no more reminders", "stop texting",
-    "stop sending", "stop messaging", "leave me alone", "dont text", "do not text",
-    "unsubscribe me", "take me off", "remove me", "opt me out", "no mas mensajes",
-    "no mas textos", "no me manden", "no me envien", "dejen de enviar",
+    "no more texts",
+    "no more text",
+    "no more messages",
+    "no more reminders",
+    "stop texting",
+    "stop sending",
+    "stop messaging",
+    "leave me alone",
+    "dont text",
+    "do not text",
+    "unsubscribe me",
+    "take me off",
+    "remove me",
+    "opt me out",
+    "no mas mensajes",
+    "no mas textos",
+    "no me manden",
+    "no me envien",
+    "dejen de enviar",
 )
 OPT_IN = frozenset({"start", "unstop", "subscribe", "resume"})
 HELP = frozenset({"help", "info", "ayuda"})

@@ -64,8 +64,9 @@ class Decision:
 SEND = Decision("send")
 
 
-def decide(ask: Ask, target: Target, counts: Counts, now: datetime, config: PolicyConfig
-           ) -> Decision:
+def decide(
+    ask: Ask, target: Target, counts: Counts, now: datetime, config: PolicyConfig
+) -> Decision:
     """Expiry, number, consent, timing, caps, in that order."""
     if target.phone is None:
         if now - ask.requested_at < config.unknown_grace:
@@ -75,14 +76,18 @@ def decide(ask: Ask, target: Target, counts: Counts, now: datetime, config: Poli
         return Decision("suppress", "expired")
     if target.number_invalid or not textable(target.phone, config.allowed_regions):
         return Decision("suppress", "invalid_number")
-    consent = check_consent(ask.category, target.consent,
-                            crisis_to_opted_out=config.crisis_to_opted_out)
+    consent = check_consent(
+        ask.category, target.consent, crisis_to_opted_out=config.crisis_to_opted_out
+    )
     if not consent.allowed:
         return Decision("suppress", consent.reason)
     earliest = max(now, ask.not_before) if ask.not_before else now
-    exempt = is_exempt(category=ask.category, priority=ask.priority,
-                       recipient_kind=ask.recipient_kind,
-                       patient_chosen_time=ask.patient_chosen_time)
+    exempt = is_exempt(
+        category=ask.category,
+        priority=ask.priority,
+        recipient_kind=ask.recipient_kind,
+        patient_chosen_time=ask.patient_chosen_time,
+    )
     at = earliest if exempt else next_allowed(earliest, target.zone, target.window)
     if at > now:
         if is_expired(ask.expires_at, at):
@@ -90,7 +95,9 @@ def decide(ask: Ask, target: Target, counts: Counts, now: datetime, config: Poli
         reason = "quiet_hours_deferred" if at > earliest else "not_before"
         return Decision("defer", reason, at)
     if counts_against_cap(category=ask.category, priority=ask.priority) and not within_caps(
-        day_count=counts.day, week_count=counts.week, already_counted=counts.already_counted,
+        day_count=counts.day,
+        week_count=counts.week,
+        already_counted=counts.already_counted,
         caps=config.caps,
     ):
         return Decision("suppress", "cap_reached")

@@ -33,8 +33,9 @@ class Window:
         return at >= self.start or at < self.end
 
 
-def is_exempt(*, category: str, priority: str, recipient_kind: str, patient_chosen_time: bool
-              ) -> bool:
+def is_exempt(
+    *, category: str, priority: str, recipient_kind: str, patient_chosen_time: bool
+) -> bool:
     """Patient-chosen dose times, crisis texts, keyword replies and urgent clinician texts."""
     if patient_chosen_time or category in EXEMPT_CATEGORIES:
         return True

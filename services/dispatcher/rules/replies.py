@@ -56,8 +56,11 @@ def interpret(text: str, prompts: list[Prompt]) -> Intent:
         if reply in DOSE_SKIPPED:
             return Intent("dose_skipped", latest)
     elif latest.kind == "appointment":
-        for answers, kind in ((APPT_CONFIRM, "appt_confirm"), (APPT_RESCHEDULE, "appt_reschedule"),
-                              (APPT_CANCEL, "appt_cancel")):
+        for answers, kind in (
+            (APPT_CONFIRM, "appt_confirm"),
+            (APPT_RESCHEDULE, "appt_reschedule"),
+            (APPT_CANCEL, "appt_cancel"),
+        ):
             if reply in answers:
                 return Intent(kind, latest)
     elif reply.isdigit() and 0 <= int(reply) <= int(latest.extra.get("max", "3")):

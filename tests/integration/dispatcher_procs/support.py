@@ -37,25 +37,35 @@ async def drop_topics(kafka: str, prefix: str) -> None:
         await admin.close()
 
 
-def dispatcher_settings(*, kafka: str, prefix: str, redis_url: str, namespace: str,
-                        fake: FakeTwilio, **dispatcher: Any) -> DispatcherSettings:
+def dispatcher_settings(
+    *, kafka: str, prefix: str, redis_url: str, namespace: str, fake: FakeTwilio, **dispatcher: Any
+) -> DispatcherSettings:
     """Settings for one test: its own topics and keys, Twilio = the fake, fast retries."""
     return DispatcherSettings(
         env="test",
         kafka={"bootstrap_servers": kafka, "topic_prefix": prefix, "retry_backoff_seconds": 0.05},
         redis={"url": redis_url, "namespace": namespace},
-        twilio={"account_sid": DEFAULT_ACCOUNT_SID, "auth_token": DEFAULT_AUTH_TOKEN,
-                "base_url": fake.base_url},
+        twilio={
+            "account_sid": DEFAULT_ACCOUNT_SID,
+            "auth_token": DEFAULT_AUTH_TOKEN,
+            "base_url": fake.base_url,
+        },
         log={"level": "WARNING"},
-        dispatcher={"backoff_base_seconds": 0.05, "backoff_max_seconds": 0.2,
-                    "ambiguous_settle_seconds": 0.1, "twilio_timeout_seconds": 5.0,
-                    "rate_per_second": 200.0, **dispatcher},
+        dispatcher={
+            "backoff_base_seconds": 0.05,
+            "backoff_max_seconds": 0.2,
+            "ambiguous_settle_seconds": 0.1,
+            "twilio_timeout_seconds": 5.0,
+            "rate_per_second": 200.0,
+            **dispatcher,
+        },
     )
 
 
 @asynccontextmanager
-async def running(settings: DispatcherSettings, *, clock: Clock | None = None
-                  ) -> AsyncIterator[Handlers]:
+async def running(
+    settings: DispatcherSettings, *, clock: Clock | None = None
+) -> AsyncIterator[Handlers]:
     """The dispatcher app, started in this event loop, stopped at the end."""
     rt, handlers = build(settings, **({"clock": clock} if clock else {}))
     app = make_app(rt, handlers)
@@ -90,26 +100,37 @@ async def producer(kafka: str) -> AsyncIterator[AIOKafkaProducer]:
 async def publish(kafka: str, prefix: str, *events: Event) -> None:
     """Publish events as a foreign producer would: JSON bodies keyed like the project's bus."""
     async with producer(kafka) as p:
-        futures = [await p.send(prefix + topic_of(e), e.model_dump_json().encode(),
-                                key=e.kafka_key()) for e in events]
+        futures = [
+            await p.send(prefix + topic_of(e), e.model_dump_json().encode(), key=e.kafka_key())
+            for e in events
+        ]
         await p.flush()
         for f in futures:
             await f
 
 
-async def events_on(kafka: str, prefix: str, topic: str, until: Callable[[list[Event]], bool],
-                    *, timeout: float = 30) -> list[Event]:
+async def events_on(
+    kafka: str,
+    prefix: str,
+    topic: str,
+    until: Callable[[list[Event]], bool],
+    *,
+    timeout: float = 30,
+) -> list[Event]:
     """Events of a topic (parsed), read from the start until `until(events)` holds."""
+
     def parsed(records: list[Any]) -> list[Event]:
         return [parse_event(topic, json.loads(r.value)) for r in records]
 
-    records = await read_topic(kafka, prefix + topic, until=lambda rs: until(parsed(rs)),
-                               timeout=timeout)
+    records = await read_topic(
+        kafka, prefix + topic, until=lambda rs: until(parsed(rs)), timeout=timeout
+    )
     return parsed(records)
 
 
 async def known(handlers: Handlers, kind: str, *ids: str) -> None:
     """Wait until the directory has materialized these contacts."""
+
     async def check() -> bool:
         return all([await handlers.svc.directory.get(kind, i) is not None for i in ids])
 

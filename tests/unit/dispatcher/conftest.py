@@ -33,8 +33,15 @@ PHONE = "+15125550143"
 OTHER_PHONE = "+15125550177"
 AUSTIN_NUMBER = "+15125550100"
 
-WATCHED = (topics.NOTIFY_STATUS, topics.PATIENTS, topics.MEDICATIONS, topics.APPOINTMENTS,
-           topics.ALERTS, topics.SYMPTOMS, topics.NOTIFY_URGENT)
+WATCHED = (
+    topics.NOTIFY_STATUS,
+    topics.PATIENTS,
+    topics.MEDICATIONS,
+    topics.APPOINTMENTS,
+    topics.ALERTS,
+    topics.SYMPTOMS,
+    topics.NOTIFY_URGENT,
+)
 
 
 @dataclass
@@ -47,12 +54,16 @@ class Harness:
     published: dict[str, list[Event]] = field(default_factory=dict)
 
     async def publish(self, event: Event) -> None:
-        topic = (topics.NOTIFY_URGENT if isinstance(event, NotificationRequested)
-                 and event.priority == "urgent" else None)
+        topic = (
+            topics.NOTIFY_URGENT
+            if isinstance(event, NotificationRequested) and event.priority == "urgent"
+            else None
+        )
         from shared.events import topic_for
 
-        await self.broker.publish(event.model_dump(mode="json"), topic or topic_for(event),
-                                  key=event.kafka_key())
+        await self.broker.publish(
+            event.model_dump(mode="json"), topic or topic_for(event), key=event.kafka_key()
+        )
 
     def events(self, cls: type[Event]) -> list[Any]:
         return [e for evs in self.published.values() for e in evs if isinstance(e, cls)]
@@ -63,18 +74,33 @@ class Harness:
 
     async def enroll(self, patient_id: str = "p-1", **overrides: Any) -> PatientEnrolled:
         fields: dict[str, Any] = {
-            "patient_id": patient_id, "site_id": "austin", "phone": PHONE,
-            "zone": "America/Chicago", "language": "en",
-            "consents": ["appointments", "medications", "checkins"], **overrides,
+            "patient_id": patient_id,
+            "site_id": "austin",
+            "phone": PHONE,
+            "zone": "America/Chicago",
+            "language": "en",
+            "consents": ["appointments", "medications", "checkins"],
+            **overrides,
         }
         event = PatientEnrolled(**fields)
         await self.publish(event)
         return event
 
-    async def text(self, body: str, *, from_phone: str = PHONE, sid: str | None = None,
-                   to_phone: str = AUSTIN_NUMBER) -> InboundSmsReceived:
-        event = InboundSmsReceived(message_sid=sid or "SM" + uuid4().hex, from_phone=from_phone,
-                                   to_phone=to_phone, body=body, received_at=self.clock.now())
+    async def text(
+        self,
+        body: str,
+        *,
+        from_phone: str = PHONE,
+        sid: str | None = None,
+        to_phone: str = AUSTIN_NUMBER,
+    ) -> InboundSmsReceived:
+        event = InboundSmsReceived(
+            message_sid=sid or "SM" + uuid4().hex,
+            from_phone=from_phone,
+            to_phone=to_phone,
+            body=body,
+            received_at=self.clock.now(),
+        )
         await self.publish(event)
         return event
 
@@ -82,12 +108,20 @@ class Harness:
 def request(**overrides: Any) -> NotificationRequested:
     """A dose reminder for p-1 (patient-chosen time) unless overridden."""
     fields: dict[str, Any] = {
-        "notification_id": uuid4(), "patient_id": "p-1", "site_id": "austin",
-        "recipient": {"kind": "patient", "id": "p-1"}, "template_id": "dose_reminder",
-        "variables": {"time": "08:00"}, "category": "dose_reminder",
-        "dedup_key": f"dose:plan-1:{uuid4().hex[:8]}", "patient_chosen_time": True,
-        "reply_context": {"kind": "dose", "ref": "plan-1:2026-03-10:08:00",
-                          "extra": {"plan_id": "plan-1"}},
+        "notification_id": uuid4(),
+        "patient_id": "p-1",
+        "site_id": "austin",
+        "recipient": {"kind": "patient", "id": "p-1"},
+        "template_id": "dose_reminder",
+        "variables": {"time": "08:00"},
+        "category": "dose_reminder",
+        "dedup_key": f"dose:plan-1:{uuid4().hex[:8]}",
+        "patient_chosen_time": True,
+        "reply_context": {
+            "kind": "dose",
+            "ref": "plan-1:2026-03-10:08:00",
+            "extra": {"plan_id": "plan-1"},
+        },
         "occurred_at": NOON,
     }
     fields.update(overrides)
@@ -98,8 +132,13 @@ def make_settings(**dispatcher: Any) -> DispatcherSettings:
     return DispatcherSettings(
         kafka={"retry_backoff_seconds": 0.001},
         redis={"namespace": "unit"},
-        dispatcher={"backoff_base_seconds": 0.001, "backoff_max_seconds": 0.002,
-                    "ambiguous_settle_seconds": 0.0, "rate_per_second": 1000.0, **dispatcher},
+        dispatcher={
+            "backoff_base_seconds": 0.001,
+            "backoff_max_seconds": 0.002,
+            "ambiguous_settle_seconds": 0.0,
+            "rate_per_second": 1000.0,
+            **dispatcher,
+        },
     )
 
 
@@ -118,10 +157,13 @@ async def harness(settings: DispatcherSettings) -> AsyncIterator[Harness]:
     _, handlers = build(settings, sender=sms, clock=clock, redis=redis, broker=broker)
     h = Harness(broker=broker, handlers=handlers, sms=sms, clock=clock, redis=redis)
     for topic in WATCHED:
+
         def collect(topic: str = topic) -> Any:
             async def on_event(body: dict[str, Any]) -> None:
                 h.published.setdefault(topic, []).append(parse_event(topic, body))
+
             return on_event
+
         broker.subscriber(topic, group_id=f"watch-{topic}")(collect())
     async with TestKafkaBroker(broker) as br:
         h.broker = br

@@ -27,13 +27,16 @@ OPT_OUTS = ["STOP", "stop", "Stop please", "REVOKE", "OPT OUT", "no more texts"]
 
 
 @pytest.mark.parametrize("text", OPT_OUTS)
-async def test_each_opt_out_revokes_consent_and_confirms_once(harness: Harness, text: str
-                                                              ) -> None:
+async def test_each_opt_out_revokes_consent_and_confirms_once(harness: Harness, text: str) -> None:
     await harness.enroll()
     inbound = await harness.text(text)
     [consent] = harness.events(ConsentChanged)
     assert (consent.patient_id, consent.status, consent.scope, consent.channel) == (
-        "p-1", "revoked", "all", "sms_keyword")
+        "p-1",
+        "revoked",
+        "all",
+        "sms_keyword",
+    )
     assert consent.evidence == inbound.message_sid
     [confirmation] = harness.sms.bodies(PHONE)
     assert "unsubscribed" in confirmation and "START" in confirmation
@@ -78,7 +81,10 @@ async def test_1_after_a_dose_reminder_is_that_patients_dose_taken(harness: Harn
     reply = await harness.text("1")
     [taken] = harness.events(DoseTaken)
     assert (taken.patient_id, taken.plan_id, taken.dose_id) == (
-        "p-1", "plan-1", "plan-1:2026-03-10:08:00")
+        "p-1",
+        "plan-1",
+        "plan-1:2026-03-10:08:00",
+    )
     assert taken.message_sid == reply.message_sid
 
 
@@ -93,9 +99,14 @@ async def test_reply_binds_to_the_most_recent_prompt(harness: Harness) -> None:
     await harness.enroll()
     await harness.publish(request())
     harness.clock.advance(60)
-    await harness.publish(request(category="appointment_booked", template_id="appointment_booked",
-                                  variables={"start": "2026-03-12T18:00:00Z"},
-                                  reply_context={"kind": "appointment", "ref": "ap-9"}))
+    await harness.publish(
+        request(
+            category="appointment_booked",
+            template_id="appointment_booked",
+            variables={"start": "2026-03-12T18:00:00Z"},
+            reply_context={"kind": "appointment", "ref": "ap-9"},
+        )
+    )
     await harness.text("1")
     assert harness.events(DoseTaken) == []
     assert [e.appointment_id for e in harness.events(AppointmentConfirmed)] == ["ap-9"]
@@ -129,13 +140,23 @@ async def test_a_reply_from_a_number_the_patient_left_changes_nothing(harness: H
 
 
 async def page(harness: Harness, clinician: str, phone: str, code: str) -> None:
-    await harness.publish(ClinicianRegistered(clinician_id=clinician, phone=phone,
-                                              display_name="Dr. X", sites=["austin"]))
-    await harness.publish(request(
-        priority="urgent", recipient={"kind": "clinician", "id": clinician},
-        category="clinician_page", template_id="clinician_page", patient_id="p-1",
-        variables={"code": code, "severity": "P0"}, patient_chosen_time=False,
-        reply_context={"kind": "page", "ref": code, "extra": {"alert_id": "al-1"}}))
+    await harness.publish(
+        ClinicianRegistered(
+            clinician_id=clinician, phone=phone, display_name="Dr. X", sites=["austin"]
+        )
+    )
+    await harness.publish(
+        request(
+            priority="urgent",
+            recipient={"kind": "clinician", "id": clinician},
+            category="clinician_page",
+            template_id="clinician_page",
+            patient_id="p-1",
+            variables={"code": code, "severity": "P0"},
+            patient_chosen_time=False,
+            reply_context={"kind": "page", "ref": code, "extra": {"alert_id": "al-1"}},
+        )
+    )
 
 
 async def test_ack_from_the_paged_clinician(harness: Harness) -> None:
@@ -143,13 +164,18 @@ async def test_ack_from_the_paged_clinician(harness: Harness) -> None:
     await harness.text("ACK 4821", from_phone="+15125550188")
     [ack] = harness.events(AlertAcknowledged)
     assert (ack.code, ack.clinician_id, ack.alert_id, ack.patient_id) == (
-        "4821", "c-1", "al-1", "p-1")
+        "4821",
+        "c-1",
+        "al-1",
+        "p-1",
+    )
     await harness.text("resolve 4821", from_phone="+15125550188")
     assert [e.clinician_id for e in harness.events(AlertResolved)] == ["c-1"]
 
 
-async def test_ack_from_anyone_else_changes_nothing(harness: Harness,
-                                                    caplog: pytest.LogCaptureFixture) -> None:
+async def test_ack_from_anyone_else_changes_nothing(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     await page(harness, "c-1", "+15125550188", "4821")
     await page(harness, "c-2", "+15125550189", "7777")
     await harness.text("ACK 4821", from_phone="+15125550189")  # c-2 was paged, but not 4821

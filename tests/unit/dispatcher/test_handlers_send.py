@@ -30,8 +30,10 @@ async def test_a_reminder_becomes_one_sms_in_the_patients_language(harness: Harn
     await harness.publish(req)
     [sms] = harness.sms.sent
     assert sms["to"] == PHONE and sms["from"] == "+15125550100"
-    assert sms["body"] == ("Northside Clinic: es hora de su medicina de las 8:00 AM. Responda 1 si "
-                           "la tomo, 2 si no. Responda STOP para no recibir mas.")
+    assert sms["body"] == (
+        "Northside Clinic: es hora de su medicina de las 8:00 AM. Responda 1 si "
+        "la tomo, 2 si no. Responda STOP para no recibir mas."
+    )
     [sent] = harness.events(NotificationSent)
     assert sent.message_sid == sms["sid"] and sent.patient_id == "p-1"
 
@@ -67,8 +69,10 @@ async def test_a_crash_after_twilio_accepted_is_found_not_resent(harness: Harnes
     await harness.enroll()
     req = request()
     store = harness.handlers.svc.store
-    body = ("Northside Clinic: time for your 8:00 AM medicine. Reply 1 if taken, 2 if not. "
-            "Reply STOP to opt out, HELP for help.")
+    body = (
+        "Northside Clinic: time for your 8:00 AM medicine. Reply 1 if taken, 2 if not. "
+        "Reply STOP to opt out, HELP for help."
+    )
     # What a process killed right after Twilio answered leaves behind: an attempt, no record.
     message = Outbound(to=PHONE, body=body, from_number="+15125550100")
     await store.begin_attempt(str(req.notification_id), message, datetime.now(UTC))
@@ -84,8 +88,9 @@ async def test_a_crash_before_twilio_got_it_sends_once(harness: Harness) -> None
     await harness.enroll()
     req = request()
     message = Outbound(to=PHONE, body="whatever was rendered", from_number="+15125550100")
-    await harness.handlers.svc.store.begin_attempt(str(req.notification_id), message,
-                                                   datetime.now(UTC))
+    await harness.handlers.svc.store.begin_attempt(
+        str(req.notification_id), message, datetime.now(UTC)
+    )
     await harness.publish(req)
     assert len(harness.sms.sent) == 1 and harness.sms.lookups == 1
 
@@ -108,10 +113,14 @@ async def test_no_consent_for_the_programme_is_suppressed(harness: Harness) -> N
 async def test_seattle_22h_reminder_is_deferred_to_9am_pacific(harness: Harness) -> None:
     harness.clock.set(datetime(2026, 3, 11, 5, 0, tzinfo=UTC))  # 22:00 PDT
     await harness.enroll(site_id="seattle", zone="America/Los_Angeles", phone="+12065550143")
-    req = request(category="appointment_reminder", template_id="appointment_reminder",
-                  variables={"start": "2026-03-12T18:00:00Z"}, patient_chosen_time=False,
-                  occurred_at=harness.clock.now(),
-                  reply_context={"kind": "appointment", "ref": "ap-7"})
+    req = request(
+        category="appointment_reminder",
+        template_id="appointment_reminder",
+        variables={"start": "2026-03-12T18:00:00Z"},
+        patient_chosen_time=False,
+        occurred_at=harness.clock.now(),
+        reply_context={"kind": "appointment", "ref": "ap-7"},
+    )
     await harness.publish(req)
     assert harness.sms.sent == []
     [deferred] = harness.events(NotificationSuppressed)
@@ -148,12 +157,22 @@ async def test_expired_reminder_is_suppressed(harness: Harness) -> None:
 async def test_daily_cap_for_routine_but_not_for_pages(harness: Harness) -> None:
     await harness.enroll()
     for _ in range(3):
-        await harness.publish(request(category="appointment_booked",
-                                      template_id="appointment_booked",
-                                      variables={"start": "2026-03-12T18:00:00Z"}))
+        await harness.publish(
+            request(
+                category="appointment_booked",
+                template_id="appointment_booked",
+                variables={"start": "2026-03-12T18:00:00Z"},
+            )
+        )
     assert len(harness.sms.sent) == 2 and suppressed(harness) == ["cap_reached"]
-    await harness.publish(request(priority="urgent", category="crisis_resources",
-                                  template_id="crisis_resources", variables={}))
+    await harness.publish(
+        request(
+            priority="urgent",
+            category="crisis_resources",
+            template_id="crisis_resources",
+            variables={},
+        )
+    )
     assert len(harness.sms.sent) == 3
 
 
@@ -245,14 +264,23 @@ async def test_without_detailed_consent_the_drug_is_left_out(harness: Harness) -
 
 async def test_caregiver_texts_follow_the_patients_caregiver_consent(harness: Harness) -> None:
     await harness.enroll(consents=["medications"])
-    await harness.publish(CaregiverLinked(patient_id="p-1", caregiver_id="cg-1",
-                                          phone="+15125550177", consent_evidence="form-1"))
-    req = dict(recipient={"kind": "caregiver", "id": "cg-1"}, category="caregiver_missed_dose",
-               template_id="caregiver_missed_dose", variables={}, patient_chosen_time=False)
+    await harness.publish(
+        CaregiverLinked(
+            patient_id="p-1", caregiver_id="cg-1", phone="+15125550177", consent_evidence="form-1"
+        )
+    )
+    req = dict(
+        recipient={"kind": "caregiver", "id": "cg-1"},
+        category="caregiver_missed_dose",
+        template_id="caregiver_missed_dose",
+        variables={},
+        patient_chosen_time=False,
+    )
     await harness.publish(request(**req))
     assert harness.sms.sent == [] and suppressed(harness) == ["opted_out"]
-    await harness.publish(ConsentChanged(patient_id="p-1", status="granted", scope="caregiver",
-                                         channel="portal"))
+    await harness.publish(
+        ConsentChanged(patient_id="p-1", status="granted", scope="caregiver", channel="portal")
+    )
     await harness.publish(request(**req))
     [sms] = harness.sms.sent
     assert sms["to"] == "+15125550177" and "person you support" in sms["body"]
@@ -260,13 +288,23 @@ async def test_caregiver_texts_follow_the_patients_caregiver_consent(harness: Ha
 
 async def test_clinician_page_goes_out_at_3am(harness: Harness) -> None:
     harness.clock.set(datetime(2026, 3, 11, 8, 0, tzinfo=UTC))  # 03:00 CDT
-    await harness.publish(ClinicianRegistered(clinician_id="c-1", phone="+15125550188",
-                                              display_name="Dr. Lee", sites=["houston"]))
-    await harness.publish(request(
-        notification_id=uuid4(), priority="urgent", recipient={"kind": "clinician", "id": "c-1"},
-        category="clinician_page", template_id="clinician_page",
-        variables={"code": "4821", "severity": "P0"}, patient_chosen_time=False,
-        reply_context={"kind": "page", "ref": "4821", "extra": {"alert_id": "al-1"}}))
+    await harness.publish(
+        ClinicianRegistered(
+            clinician_id="c-1", phone="+15125550188", display_name="Dr. Lee", sites=["houston"]
+        )
+    )
+    await harness.publish(
+        request(
+            notification_id=uuid4(),
+            priority="urgent",
+            recipient={"kind": "clinician", "id": "c-1"},
+            category="clinician_page",
+            template_id="clinician_page",
+            variables={"code": "4821", "severity": "P0"},
+            patient_chosen_time=False,
+            reply_context={"kind": "page", "ref": "4821", "extra": {"alert_id": "al-1"}},
+        )
+    )
     [sms] = harness.sms.sent
     assert sms["body"].startswith("Bayou Health: URGENT P0 alert, code 4821")
     assert sms["from"] == "+17135550100"

@@ -15,8 +15,9 @@ from tests.unit.dispatcher.conftest import Harness, request
 
 
 async def status(h: Harness, sid: str, state: str, code: int | None = None) -> None:
-    await h.publish(SmsStatusReceived(message_sid=sid, status=state, error_code=code,
-                                      received_at=h.clock.now()))
+    await h.publish(
+        SmsStatusReceived(message_sid=sid, status=state, error_code=code, received_at=h.clock.now())
+    )
 
 
 async def test_delivered(harness: Harness) -> None:
@@ -64,8 +65,7 @@ async def test_30005_and_30006_are_permanent_and_mark_the_number(harness: Harnes
     assert harness.events(NotificationSuppressed)[-1].reason == "invalid_number"
 
 
-async def test_a_callback_before_the_sid_is_recorded_is_looked_at_again(harness: Harness
-                                                                        ) -> None:
+async def test_a_callback_before_the_sid_is_recorded_is_looked_at_again(harness: Harness) -> None:
     await harness.enroll()
     early_sid = "SM" + "b" * 32
     await status(harness, early_sid, "delivered")
@@ -75,9 +75,10 @@ async def test_a_callback_before_the_sid_is_recorded_is_looked_at_again(harness:
     await harness.publish(req)
     info = await harness.handlers.svc.store.sid_info(harness.sms.sent[0]["sid"])
     assert info is not None
-    await harness.redis.set(f"unit:dispatcher:sid:{early_sid}",
-                            (await harness.redis.get(f"unit:dispatcher:sid:"
-                                                     f"{harness.sms.sent[0]['sid']}")))
+    await harness.redis.set(
+        f"unit:dispatcher:sid:{early_sid}",
+        (await harness.redis.get(f"unit:dispatcher:sid:{harness.sms.sent[0]['sid']}")),
+    )
     harness.clock.advance(30)
     await harness.fire_timers()
     assert [e.message_sid for e in harness.events(NotificationDelivered)] == [early_sid]

@@ -11,8 +11,9 @@ from shared.logging import JsonFormatter
 from tests.unit.dispatcher.conftest import PHONE, Harness, request
 
 
-async def test_a_busy_conversation_logs_ids_only(harness: Harness,
-                                                 caplog: pytest.LogCaptureFixture) -> None:
+async def test_a_busy_conversation_logs_ids_only(
+    harness: Harness, caplog: pytest.LogCaptureFixture
+) -> None:
     caplog.set_level(logging.DEBUG, logger="mtm")
     await harness.enroll(consents=["medications", "detailed_content"])
     await harness.publish(request(variables={"time": "08:00", "drug": "lithium"}))

@@ -9,25 +9,42 @@ from hypothesis import strategies as st
 from services.dispatcher.rules.errors import backoff, classify_delivery, classify_send_error
 
 
-@pytest.mark.parametrize(("status", "code", "outcome"), [
-    (429, 20429, "retry"), (429, None, "retry"),
-    (500, 20500, "ambiguous"), (503, None, "ambiguous"), (None, None, "ambiguous"),  # timeout
-    (400, 21610, "opted_out"), (400, 21211, "invalid_number"), (400, 21614, "invalid_number"),
-    (400, 21612, "invalid_number"), (400, 21408, "permanent"), (401, 20003, "permanent"),
-    (400, 21602, "permanent"),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "outcome"),
+    [
+        (429, 20429, "retry"),
+        (429, None, "retry"),
+        (500, 20500, "ambiguous"),
+        (503, None, "ambiguous"),
+        (None, None, "ambiguous"),  # timeout
+        (400, 21610, "opted_out"),
+        (400, 21211, "invalid_number"),
+        (400, 21614, "invalid_number"),
+        (400, 21612, "invalid_number"),
+        (400, 21408, "permanent"),
+        (401, 20003, "permanent"),
+        (400, 21602, "permanent"),
+    ],
+)
 def test_classify_send_error(status: int | None, code: int | None, outcome: str) -> None:
     assert classify_send_error(http_status=status, code=code) == outcome
 
 
-@pytest.mark.parametrize(("status", "code", "retried", "verdict"), [
-    ("delivered", None, False, "delivered"), ("read", None, False, "delivered"),
-    ("sent", None, False, "pending"), ("queued", None, False, "pending"),
-    ("undelivered", 30003, False, "retry"),  # once
-    ("undelivered", 30003, True, "failed"),
-    ("undelivered", 30005, False, "failed"), ("undelivered", 30006, False, "failed"),
-    ("failed", 30007, False, "failed"), ("canceled", None, False, "failed"),
-])
+@pytest.mark.parametrize(
+    ("status", "code", "retried", "verdict"),
+    [
+        ("delivered", None, False, "delivered"),
+        ("read", None, False, "delivered"),
+        ("sent", None, False, "pending"),
+        ("queued", None, False, "pending"),
+        ("undelivered", 30003, False, "retry"),  # once
+        ("undelivered", 30003, True, "failed"),
+        ("undelivered", 30005, False, "failed"),
+        ("undelivered", 30006, False, "failed"),
+        ("failed", 30007, False, "failed"),
+        ("canceled", None, False, "failed"),
+    ],
+)
 def test_classify_delivery(status: str, code: int | None, retried: bool, verdict: str) -> None:
     assert classify_delivery(status=status, error_code=code, retried=retried) == verdict
 

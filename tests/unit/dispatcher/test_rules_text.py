@@ -10,14 +10,57 @@ from services.dispatcher.rules.crisis import screen
 from services.dispatcher.rules.keywords import classify_keyword
 from services.dispatcher.rules.replies import Prompt, interpret
 
-OPT_OUTS = ["STOP", "stop", "Stop please", "REVOKE", "OPT OUT", "no more texts", "Stop.",
-            " stop ", "STOPALL", "Unsubscribe", "CANCEL", "end", "QUIT", "opt-out", "OptOut",
-            "remove", "ARRET", "arrêt", "TD", "please stop", "Please STOP!", "STOP I want to die",
-            "No more texts please", "leave me alone", "Stop texting me", "no más", "NO MAS",
-            "baja", "Don't text me", "don\u2019t text me anymore", "opt out of this"]
-NOT_OPT_OUTS = ["1", "Y", "yes", "I can't stop crying", "stopped taking it", "end of the day",
-                "cancel my appointment", "3", "help me stop smoking", "", "   ", "STOPP",
-                "no", "ok", "Is this the end?", "I took it at the end of lunch"]
+OPT_OUTS = [
+    "STOP",
+    "stop",
+    "Stop please",
+    "REVOKE",
+    "OPT OUT",
+    "no more texts",
+    "Stop.",
+    " stop ",
+    "STOPALL",
+    "Unsubscribe",
+    "CANCEL",
+    "end",
+    "QUIT",
+    "opt-out",
+    "OptOut",
+    "remove",
+    "ARRET",
+    "arrêt",
+    "TD",
+    "please stop",
+    "Please STOP!",
+    "STOP I want to die",
+    "No more texts please",
+    "leave me alone",
+    "Stop texting me",
+    "no más",
+    "NO MAS",
+    "baja",
+    "Don't text me",
+    "don\u2019t text me anymore",
+    "opt out of this",
+]
+NOT_OPT_OUTS = [
+    "1",
+    "Y",
+    "yes",
+    "I can't stop crying",
+    "stopped taking it",
+    "end of the day",
+    "cancel my appointment",
+    "3",
+    "help me stop smoking",
+    "",
+    "   ",
+    "STOPP",
+    "no",
+    "ok",
+    "Is this the end?",
+    "I took it at the end of lunch",
+]
 
 
 @pytest.mark.parametrize("text", OPT_OUTS)
@@ -31,12 +74,22 @@ def test_not_opt_outs(text: str) -> None:
     assert classify_keyword(text, opted_out=False) != "opt_out"
 
 
-@pytest.mark.parametrize(("text", "opted_out", "expected"), [
-    ("START", False, "opt_in"), ("unstop", True, "opt_in"), ("Start.", True, "opt_in"),
-    ("YES", True, "opt_in"), ("yes", False, None),  # YES only re-subscribes an opted-out number
-    ("HELP", False, "help"), ("help", True, "help"), ("Info", False, "help"),
-    ("AYUDA", False, "help"), ("help me", False, None), ("1", True, None),
-])
+@pytest.mark.parametrize(
+    ("text", "opted_out", "expected"),
+    [
+        ("START", False, "opt_in"),
+        ("unstop", True, "opt_in"),
+        ("Start.", True, "opt_in"),
+        ("YES", True, "opt_in"),
+        ("yes", False, None),  # YES only re-subscribes an opted-out number
+        ("HELP", False, "help"),
+        ("help", True, "help"),
+        ("Info", False, "help"),
+        ("AYUDA", False, "help"),
+        ("help me", False, None),
+        ("1", True, None),
+    ],
+)
 def test_opt_in_and_help(text: str, opted_out: bool, expected: str | None) -> None:
     assert classify_keyword(text, opted_out=opted_out) == expected
 
@@ -45,9 +98,16 @@ T = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
 
 
 def prompt(kind: str, ref: str, minutes: int = 0, **extra: str) -> Prompt:
-    return Prompt(kind=kind, ref=ref, notification_id=f"n-{ref}", recipient_kind="patient"
-                  if kind != "page" else "clinician", recipient_id="p-1" if kind != "page"
-                  else "c-1", sent_at=T.replace(minute=minutes), patient_id="p-1", extra=extra)
+    return Prompt(
+        kind=kind,
+        ref=ref,
+        notification_id=f"n-{ref}",
+        recipient_kind="patient" if kind != "page" else "clinician",
+        recipient_id="p-1" if kind != "page" else "c-1",
+        sent_at=T.replace(minute=minutes),
+        patient_id="p-1",
+        extra=extra,
+    )
 
 
 DOSE = prompt("dose", "plan-1:2026-03-10:08:00", 5)
@@ -56,41 +116,76 @@ PAGE = prompt("page", "4821", 1, alert_id="al-1")
 CHECKIN = prompt("checkin", "s-1", 3, max="3")
 
 
-@pytest.mark.parametrize(("text", "prompts", "kind", "ref"), [
-    ("1", [DOSE], "dose_taken", DOSE.ref), ("Y", [DOSE], "dose_taken", DOSE.ref),
-    ("taken", [DOSE], "dose_taken", DOSE.ref), ("Yes!", [DOSE], "dose_taken", DOSE.ref),
-    ("2", [DOSE], "dose_skipped", DOSE.ref), ("N", [DOSE], "dose_skipped", DOSE.ref),
-    ("skip", [DOSE], "dose_skipped", DOSE.ref), ("si", [DOSE], "dose_taken", DOSE.ref),
-    ("1", [APPT], "appt_confirm", "ap-1"), ("C", [APPT], "appt_confirm", "ap-1"),
-    ("confirm", [APPT], "appt_confirm", "ap-1"), ("2", [APPT], "appt_reschedule", "ap-1"),
-    ("R", [APPT], "appt_reschedule", "ap-1"), ("3", [APPT], "appt_cancel", "ap-1"),
-    ("CXL", [APPT], "appt_cancel", "ap-1"),
-    ("cancel", [APPT], "unrecognized", "ap-1"),  # never the word CANCEL (it opts out first)
-    # the most recent prompt wins: the appointment came after the dose reminder
-    ("1", [APPT, DOSE], "appt_confirm", "ap-1"), ("1", [DOSE, PAGE], "dose_taken", DOSE.ref),
-    ("ACK 4821", [PAGE], "page_ack", "4821"), ("ack 4821", [DOSE, PAGE], "page_ack", "4821"),
-    ("ACK", [PAGE], "page_ack", "4821"), ("RESOLVE 4821", [PAGE], "page_resolve", "4821"),
-    ("ACK 9999", [PAGE], "page_unmatched", None), ("ACK 4821", [], "page_unmatched", None),
-    ("2", [CHECKIN], "checkin_answer", "s-1"), ("7", [CHECKIN], "unrecognized", "s-1"),
-    ("1", [], "unrecognized", None), ("running late", [APPT], "unrecognized", "ap-1"),
-])
+@pytest.mark.parametrize(
+    ("text", "prompts", "kind", "ref"),
+    [
+        ("1", [DOSE], "dose_taken", DOSE.ref),
+        ("Y", [DOSE], "dose_taken", DOSE.ref),
+        ("taken", [DOSE], "dose_taken", DOSE.ref),
+        ("Yes!", [DOSE], "dose_taken", DOSE.ref),
+        ("2", [DOSE], "dose_skipped", DOSE.ref),
+        ("N", [DOSE], "dose_skipped", DOSE.ref),
+        ("skip", [DOSE], "dose_skipped", DOSE.ref),
+        ("si", [DOSE], "dose_taken", DOSE.ref),
+        ("1", [APPT], "appt_confirm", "ap-1"),
+        ("C", [APPT], "appt_confirm", "ap-1"),
+        ("confirm", [APPT], "appt_confirm", "ap-1"),
+        ("2", [APPT], "appt_reschedule", "ap-1"),
+        ("R", [APPT], "appt_reschedule", "ap-1"),
+        ("3", [APPT], "appt_cancel", "ap-1"),
+        ("CXL", [APPT], "appt_cancel", "ap-1"),
+        ("cancel", [APPT], "unrecognized", "ap-1"),  # never the word CANCEL (it opts out first)
+        # the most recent prompt wins: the appointment came after the dose reminder
+        ("1", [APPT, DOSE], "appt_confirm", "ap-1"),
+        ("1", [DOSE, PAGE], "dose_taken", DOSE.ref),
+        ("ACK 4821", [PAGE], "page_ack", "4821"),
+        ("ack 4821", [DOSE, PAGE], "page_ack", "4821"),
+        ("ACK", [PAGE], "page_ack", "4821"),
+        ("RESOLVE 4821", [PAGE], "page_resolve", "4821"),
+        ("ACK 9999", [PAGE], "page_unmatched", None),
+        ("ACK 4821", [], "page_unmatched", None),
+        ("2", [CHECKIN], "checkin_answer", "s-1"),
+        ("7", [CHECKIN], "unrecognized", "s-1"),
+        ("1", [], "unrecognized", None),
+        ("running late", [APPT], "unrecognized", "ap-1"),
+    ],
+)
 def test_interpret(text: str, prompts: list[Prompt], kind: str, ref: str | None) -> None:
     intent = interpret(text, prompts)
     assert intent.kind == kind
     assert (intent.prompt.ref if intent.prompt else None) == ref
 
 
-@pytest.mark.parametrize(("text", "hit"), [
-    ("I can't breathe", True), ("cant breathe", True), ("CHEST PAIN since noon", True),
-    ("I think I had a seizure", True), ("he passed out", True), ("overdose", True),
-    ("I took all my pills", True), ("I want to die", True), ("i want to kill myself", True),
-    ("STOP I want to die", True), ("quiero morir", True), ("me quiero morir", True),
-    ("tengo dolor de pecho", True), ("no puedo respirar", True), ("tome una sobredosis", True),
-    ("convulsión", True), ("I\u2019m suicidal", True),
-    ("1", False), ("STOP", False), ("I took my pills", False), ("pain in my chest", True),
-    ("chest of drawers", False),
-    ("the seizure medication", True),  # when in doubt escalate (domain 2.3)
-    ("killed it at work today", False), ("die hard fan", False), ("overdue refill", False),
-])
+@pytest.mark.parametrize(
+    ("text", "hit"),
+    [
+        ("I can't breathe", True),
+        ("cant breathe", True),
+        ("CHEST PAIN since noon", True),
+        ("I think I had a seizure", True),
+        ("he passed out", True),
+        ("overdose", True),
+        ("I took all my pills", True),
+        ("I want to die", True),
+        ("i want to kill myself", True),
+        ("STOP I want to die", True),
+        ("quiero morir", True),
+        ("me quiero morir", True),
+        ("tengo dolor de pecho", True),
+        ("no puedo respirar", True),
+        ("tome una sobredosis", True),
+        ("convulsión", True),
+        ("I\u2019m suicidal", True),
+        ("1", False),
+        ("STOP", False),
+        ("I took my pills", False),
+        ("pain in my chest", True),
+        ("chest of drawers", False),
+        ("the seizure medication", True),  # when in doubt escalate (domain 2.3)
+        ("killed it at work today", False),
+        ("die hard fan", False),
+        ("overdue refill", False),
+    ],
+)
 def test_crisis_screen(text: str, hit: bool) -> None:
     assert (screen(text) is not None) is hit

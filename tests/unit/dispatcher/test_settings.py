@@ -19,9 +19,14 @@ def test_defaults_have_five_sites_with_local_senders() -> None:
 
 
 def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
-    sites = {"tacoma": {"display_name": "Harbor Health", "help_phone": "253-555-0100",
-                        "zone": "America/Los_Angeles",
-                        "messaging_service_sid": "MG" + "1" * 32}}
+    sites = {
+        "tacoma": {
+            "display_name": "Harbor Health",
+            "help_phone": "253-555-0100",
+            "zone": "America/Los_Angeles",
+            "messaging_service_sid": "MG" + "1" * 32,
+        }
+    }
     monkeypatch.setenv("MTM_DISPATCHER__SITES", json.dumps(sites))
     monkeypatch.setenv("MTM_DISPATCHER__DEFAULT_SITE", "tacoma")
     monkeypatch.setenv("MTM_DISPATCHER__RATE_PER_SECOND", "3.5")
@@ -33,20 +38,46 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.twilio.base_url == "http://127.0.0.1:8099"
 
 
-@pytest.mark.parametrize("bad", [
-    {"claim_lease_seconds": 3},  # renewals every second would race the lease
-    {"default_site": "nowhere"},
-    {"default_site": "x", "sites": {"x": {"display_name": "Clínica Norte",  # í is not GSM-7
-                                          "help_phone": "512-555-0100", "zone": "America/Chicago",
-                                          "from_number": "+15125550100"}}},
-    {"default_site": "x", "sites": {"x": {"display_name": "No Sender", "help_phone": "512-555-0100",
-                                          "zone": "America/Chicago"}}},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        {"claim_lease_seconds": 3},  # renewals every second would race the lease
+        {"default_site": "nowhere"},
+        {
+            "default_site": "x",
+            "sites": {
+                "x": {
+                    "display_name": "Clínica Norte",  # í is not GSM-7
+                    "help_phone": "512-555-0100",
+                    "zone": "America/Chicago",
+                    "from_number": "+15125550100",
+                }
+            },
+        },
+        {
+            "default_site": "x",
+            "sites": {
+                "x": {
+                    "display_name": "No Sender",
+                    "help_phone": "512-555-0100",
+                    "zone": "America/Chicago",
+                }
+            },
+        },
+    ],
+)
 def test_refused(bad: dict[str, object]) -> None:
-    good = {"default_site": "x", "sites": {"x": {"display_name": "Clinica Norte",
-                                                 "help_phone": "512-555-0100",
-                                                 "zone": "America/Chicago",
-                                                 "from_number": "+15125550100"}}}
+    good = {
+        "default_site": "x",
+        "sites": {
+            "x": {
+                "display_name": "Clinica Norte",
+                "help_phone": "512-555-0100",
+                "zone": "America/Chicago",
+                "from_number": "+15125550100",
+            }
+        },
+    }
     DispatcherSettings(dispatcher=good)  # the same shapes, valid, are accepted
     with pytest.raises(ValidationError):
         DispatcherSettings(dispatcher=bad)
