@@ -306,8 +306,8 @@ class Dispatcher:
                 notification_id=req.notification_id,
                 recipient=req.recipient,
                 category=req.category,
-                reason=reason,
-                deferred_until=until,  # type: ignore[arg-type]
+                reason=reason,  # type: ignore[arg-type]
+                deferred_until=until,
                 **envelope(req),
             )
         )

@@ -169,8 +169,8 @@ class InboundHandler:
                 event_id=derived_id(event.message_sid, template, "request"),
                 recipient=Recipient(kind=recipient.kind, id=recipient.id),  # type: ignore[arg-type]
                 template_id=template,
-                category=template,
-                priority="urgent",  # type: ignore[arg-type]
+                category=template,  # type: ignore[arg-type]
+                priority="urgent",
                 dedup_key=dedup,
                 patient_id=recipient.id if recipient.kind == "patient" else None,
                 site_id=site_id or recipient.site_id,
