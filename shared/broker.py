@@ -13,25 +13,44 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import ssl
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError
+from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
 from faststream import AckPolicy, BaseMiddleware
 from faststream.exceptions import HandlerException, NackMessage
 from faststream.kafka import KafkaBroker, KafkaRouter
-from faststream.security import BaseSecurity, SASLPlaintext, SASLScram256, SASLScram512
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import topics
+from shared.connections import kafka_security
 from shared.events import Event, topic_for
-from shared.logging import log_context
+from shared.logging import log_context, redact_text
 from shared.settings import BaseServiceSettings, KafkaSettings
 
 log = logging.getLogger("mtm.broker")
+
+
+DLQ_HEADERS = (
+    "error",
+    "error_class",
+    "attempt",
+    "original_topic",
+    "original_partition",
+    "original_offset",
+    "consumer_group",
+)
+"""Headers every dead letter carries, besides the original record's own. A record several
+services consume is dead-lettered once per consumer group that could not process it;
+`consumer_group` says which one."""
+TRUNCATED_BODY = 512 * 1024
+"""A dead letter too large to carry with its headers keeps this much of its body..."""
+MAX_KEY = 1024
+"""... and at most this much of its key."""
+TRUNCATED_HEADER = "dlq_truncated"
+"""Set (to the original size in bytes) on a dead letter whose body had to be cut."""
 
 
 class InvalidEvent(ValueError):
@@ -54,19 +73,37 @@ TRANSIENT = (
 )
 
 
+MAX_REASON = 1000
+"""The `error` header is cut to this many characters."""
+
+
 def describe(exc: BaseException) -> str:
     """A reason for the dead-letter header that names fields, never their values."""
+    return _describe(exc)[:MAX_REASON]
+
+
+# Pydantic messages that quote the input: replaced by ones that do not.
+_QUOTING = {
+    "union_tag_invalid": "event_type is not one of this topic's event types",
+    "union_tag_not_found": "event_type missing",
+}
+
+
+def _describe(exc: BaseException) -> str:
     if isinstance(exc, ValidationError):
+        errors = exc.errors(include_input=False, include_url=False, include_context=False)
         parts = [
-            f"{'.'.join(str(p) for p in err['loc']) or '<root>'}: {err['msg']}"
-            for err in exc.errors(include_input=False, include_url=False)[:10]
+            f"{'.'.join(str(p)[:64] for p in err['loc']) or '<root>'}: "
+            + _QUOTING.get(err["type"], err["msg"])
+            for err in errors[:10]
         ]
-        return f"validation failed ({exc.error_count()} errors): " + "; ".join(parts)
+        # A location can be a key of a free-form mapping, i.e. the sender's text.
+        return redact_text(f"validation failed ({exc.error_count()} errors): " + "; ".join(parts))
     if isinstance(exc, json.JSONDecodeError):
         return f"malformed JSON: {exc.msg} at position {exc.pos}"
     if isinstance(exc, UnicodeDecodeError):
         return f"not UTF-8: {exc.reason} at byte {exc.start}"
-    return str(exc)[:500] or type(exc).__name__
+    return redact_text(str(exc)[:500]) or type(exc).__name__
 
 
 class _DeadLetter(Exception):
@@ -93,6 +130,16 @@ class DeadLetterPolicy:
         return min(self.backoff * (2 ** (attempt - 1)), 5.0)
 
 
+def _is_utf8(value: bytes | None) -> bool:
+    if value is None:
+        return False
+    try:
+        value.decode()
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
 def _records(raw: Any) -> list[Any]:
     return list(raw) if isinstance(raw, tuple | list) else [raw]
 
@@ -103,6 +150,19 @@ class DeadLetterMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
         super().__init__(msg, context=context)
         self.policy = policy
+
+    async def on_receive(self) -> None:
+        # Kafka header values are any bytes; FastStream decodes them as strict UTF-8 and, when
+        # that fails, neither handles the record nor commits it (its acknowledgement re-parses
+        # the same headers). Header values are metadata: read them with replacement characters,
+        # before any parser sees them. The body is still checked strictly.
+        for record in _records(self.msg):
+            headers = getattr(record, "headers", None)
+            if headers and not all(_is_utf8(v) for _, v in headers):
+                record.headers = [
+                    (k, (v or b"").decode("utf-8", "replace").encode()) for k, v in headers
+                ]
+        await super().on_receive()
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
         decoded = await msg.decode()
@@ -187,6 +247,10 @@ class DeadLetterMiddleware(BaseMiddleware):
             getattr(record, "offset", 0),
         )
 
+    def _group(self) -> str:
+        handler = self.context.get_local("handler_")
+        return str(getattr(handler, "group_id", None) or "")
+
     def _forget_transient(self) -> None:
         if self.policy.transient_failures:
             self.policy.transient_failures.pop(self._key(), None)
@@ -208,15 +272,26 @@ class DeadLetterMiddleware(BaseMiddleware):
                 "original_topic": topic,
                 "original_partition": str(getattr(record, "partition", "")),
                 "original_offset": str(getattr(record, "offset", "")),
+                "consumer_group": self._group(),
             }
         )
         value = getattr(record, "value", None)
-        await broker.publish(
-            value if value is not None else b"",
-            topic=topics.dlq(topic),
-            key=getattr(record, "key", None),
-            headers=headers,
-        )
+        value = value if value is not None else b""
+        key = getattr(record, "key", None)
+        try:
+            await broker.publish(value, topic=topics.dlq(topic), key=key, headers=headers)
+        except MessageSizeTooLargeError:
+            # The record fitted on its own, but not with the dead-letter headers: it would be
+            # re-read forever and block its partition. Keep a marked head of it instead; such a
+            # record cannot be replayed (shared.dlq skips it), only inspected.
+            slim = {k: headers[k] for k in DLQ_HEADERS}
+            slim[TRUNCATED_HEADER] = str(len(value))
+            await broker.publish(
+                value[:TRUNCATED_BODY],
+                topic=topics.dlq(topic),
+                key=key[:MAX_KEY] if key else key,
+                headers=slim,
+            )
         self.policy.dead_lettered += 1
         log.error(
             "record dead-lettered",
@@ -226,26 +301,12 @@ class DeadLetterMiddleware(BaseMiddleware):
                 "offset": getattr(record, "offset", None),
                 "error_class": type(cause).__name__,
                 "attempt": attempt,
+                "consumer_group": headers["consumer_group"],
             },
         )
 
 
-def _security(settings: KafkaSettings) -> BaseSecurity | None:
-    if settings.security_protocol == "PLAINTEXT":
-        return None
-    context = ssl.create_default_context(cafile=settings.ssl_cafile)
-    if settings.security_protocol == "SSL":
-        return BaseSecurity(ssl_context=context)
-    use_ssl = settings.security_protocol == "SASL_SSL"
-    password = settings.sasl_password.get_secret_value() if settings.sasl_password else ""
-    kinds = {"PLAIN": SASLPlaintext, "SCRAM-SHA-256": SASLScram256, "SCRAM-SHA-512": SASLScram512}
-    cls = kinds[settings.sasl_mechanism or "PLAIN"]
-    return cls(
-        username=settings.sasl_username or "",
-        password=password,
-        ssl_context=context if use_ssl else None,
-        use_ssl=use_ssl,
-    )
+_security = kafka_security  # the name older callers know
 
 
 def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any) -> KafkaBroker:
@@ -258,7 +319,7 @@ def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any)
         enable_idempotence=True,
         ack_policy=AckPolicy.ACK,
         middlewares=[policy],
-        security=_security(settings.kafka),
+        security=kafka_security(settings.kafka),
         **kwargs,
     )
     policy.broker = broker
@@ -275,8 +336,11 @@ def group_id(service_group: str, topic: str, *, prefix: str = "") -> str:
 
 def subscriber(router: KafkaRouter | KafkaBroker, topic: str, *, group: str, **kwargs: Any) -> Any:
     """Subscribe with the project's defaults: a group per service, commit after handling, read from
-    the earliest record a new group has not seen."""
+    the earliest record a new group has not seen, never publish a reply."""
     kwargs.setdefault("auto_offset_reset", "earliest")
+    # FastStream answers a record that carries a `reply_to` header by publishing the handler's
+    # result to that topic: any producer could make a service write to a topic of its choosing.
+    kwargs.setdefault("no_reply", True)
     return router.subscriber(topic, group_id=group, ack_policy=AckPolicy.ACK, **kwargs)
 
 

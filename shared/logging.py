@@ -132,3 +132,28 @@ def configure_logging(
         logging.getLogger(noisy).setLevel(max(logging.INFO, logging.getLevelName(level)))
     # The twilio SDK logs request URLs and query strings (To=+1...) at INFO.
     logging.getLogger("twilio").setLevel(logging.WARNING)
+
+
+SECURITY_LOGGER = "mtm.security"
+"""Where authorisation refusals go: one logger to alert on, whichever service refused."""
+
+# What may stand in a security event: short plain identifiers (ids, codes, SIDs, reasons).
+_SAFE_ID = re.compile(r"^[A-Za-z0-9_.:#-]{1,128}$")
+
+
+def _safe_id(value: Any) -> Any:
+    if value is None or isinstance(value, bool | int):
+        return value
+    text = str(value)
+    return text if _SAFE_ID.match(text) and not _PHONE.search(text) else REDACTED
+
+
+def security_event(kind: str, *, service: str, **ids: Any) -> None:
+    """Log a refused or suspicious action (`security event`, WARNING): its kind and ids only.
+
+    A value that is not a short plain identifier (a phone number, free text) is replaced, so a
+    caller cannot leak PHI through this line even by mistake."""
+    fields = {f"sec_{k}" if k in _STANDARD else k: _safe_id(v) for k, v in ids.items()}
+    logging.getLogger(SECURITY_LOGGER).warning(
+        "security event", extra={**fields, "kind": kind, "service": service, "security": True}
+    )

@@ -27,6 +27,8 @@ from redis.asyncio import Redis
 
 from shared.broker import EventBus, make_broker
 from shared.clock import Clock, SystemClock
+from shared.connections import redis_client
+from shared.health import Heartbeat
 from shared.logging import configure_logging
 from shared.settings import BaseServiceSettings
 from shared.topics import redis_prefix
@@ -61,9 +63,7 @@ class Runtime:
     ) -> Runtime:
         """Build the clients (nothing connects until the app starts)."""
         broker = broker or make_broker(settings, client_id=name)
-        redis = redis or Redis.from_url(
-            settings.redis.url.get_secret_value(), health_check_interval=30
-        )
+        redis = redis or redis_client(settings.redis, health_check_interval=30)
         bus = EventBus(broker, prefix=settings.kafka.topic_prefix)
         return cls(
             settings=settings,
@@ -101,11 +101,29 @@ class Runtime:
                 task.cancel()
         self._tasks.clear()
 
+    def heartbeat(self) -> Heartbeat | None:
+        """The health file for exec probes, when MTM_HEALTH__FILE asks for one."""
+        health = self.settings.health
+        if not health.file:
+            return None
+        return Heartbeat(
+            health.file,
+            service=self.name,
+            checks={"kafka": lambda: self.broker.ping(timeout=2.0), "redis": self.redis.ping},
+            interval=health.interval_seconds,
+        )
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
         await self.redis.ping()
         log.info("service starting", extra={"service": self.name})
+        # Live from here; ready once the broker has started and both stores answer.
+        heartbeat = self.heartbeat()
+        if heartbeat is not None:
+            heartbeat.start()
         yield
+        if heartbeat is not None:
+            await heartbeat.stop()
         await self.stop_background()
         await self.redis.aclose()
         log.info("service stopped", extra={"service": self.name})

@@ -21,11 +21,24 @@ class KafkaSettings(BaseModel):
     client_id: str = Field(
         default="mtm-notify", description="Client id prefix shown in broker logs."
     )
-    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = "PLAINTEXT"
-    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = None
+    security_protocol: Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"] = Field(
+        default="PLAINTEXT", description="SASL_SSL in production (docs/security.md)."
+    )
+    sasl_mechanism: Literal["PLAIN", "SCRAM-SHA-256", "SCRAM-SHA-512"] | None = Field(
+        default=None, description="SASL mechanism; PLAIN when a SASL protocol leaves it unset."
+    )
     sasl_username: str | None = None
     sasl_password: SecretStr | None = None
-    ssl_cafile: str | None = Field(default=None, description="CA bundle for SSL/SASL_SSL.")
+    ssl_cafile: str | None = Field(
+        default=None, description="CA bundle for SSL/SASL_SSL (unset: the system's CAs)."
+    )
+    ssl_certfile: str | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS."
+    )
+    ssl_keyfile: str | None = Field(default=None, description="Its private key (PEM).")
+    ssl_check_hostname: bool = Field(
+        default=True, description="Check the broker's certificate matches its host name."
+    )
     topic_prefix: str = Field(
         default="",
         pattern=r"^[a-z0-9._-]*$",
@@ -41,6 +54,23 @@ class KafkaSettings(BaseModel):
         default=0.2, ge=0, description="First retry delay; doubles."
     )
 
+    @model_validator(mode="after")
+    def _complete_security(self) -> Self:
+        # Fail at start-up with the variable's name, not at the first connection attempt.
+        if self.security_protocol.startswith("SASL_") and not (
+            self.sasl_username and self.sasl_password
+        ):
+            raise ValueError(
+                f"security_protocol {self.security_protocol} needs MTM_KAFKA__SASL_USERNAME "
+                "and MTM_KAFKA__SASL_PASSWORD"
+            )
+        tls = self.security_protocol in ("SSL", "SASL_SSL")
+        if not tls and (self.ssl_cafile or self.ssl_certfile or self.ssl_keyfile):
+            raise ValueError("MTM_KAFKA__SSL_* files need security_protocol SSL or SASL_SSL")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("MTM_KAFKA__SSL_KEYFILE needs MTM_KAFKA__SSL_CERTFILE")
+        return self
+
 
 class RedisSettings(BaseModel):
     """Where Redis is."""
@@ -52,6 +82,35 @@ class RedisSettings(BaseModel):
     namespace: str = Field(
         default="mtm", pattern=r"^[A-Za-z0-9_.-]+$", description="Prefix of every key."
     )
+    username: str | None = Field(
+        default=None, description="ACL user (AUTH username); a user in the URL wins."
+    )
+    password: SecretStr | None = Field(
+        default=None, description="AUTH password, kept out of the URL; a password in the URL wins."
+    )
+    ssl_ca_certs: str | None = Field(
+        default=None, description="CA bundle for a rediss:// URL (unset: the system's CAs)."
+    )
+    ssl_certfile: str | None = Field(
+        default=None, description="Client certificate (PEM) for mutual TLS (rediss://)."
+    )
+    ssl_keyfile: str | None = Field(default=None, description="Its private key (PEM).")
+    ssl_check_hostname: bool = Field(
+        default=True, description="Check the server's certificate matches its host name."
+    )
+
+    @property
+    def tls(self) -> bool:
+        """The URL asks for TLS (rediss://)."""
+        return self.url.get_secret_value().lower().startswith("rediss://")
+
+    @model_validator(mode="after")
+    def _tls_options_need_tls(self) -> Self:
+        if not self.tls and (self.ssl_ca_certs or self.ssl_certfile or self.ssl_keyfile):
+            raise ValueError("MTM_REDIS__SSL_* files need a rediss:// URL")
+        if self.ssl_keyfile and not self.ssl_certfile:
+            raise ValueError("MTM_REDIS__SSL_KEYFILE needs MTM_REDIS__SSL_CERTFILE")
+        return self
 
 
 class TwilioSettings(BaseModel):
@@ -70,6 +129,19 @@ class LogSettings(BaseModel):
     redact: bool = Field(default=True, description="Redact phone numbers, names and bodies.")
 
 
+class HealthSettings(BaseModel):
+    """The heartbeat file exec probes read (FastStream services; the gateway serves /healthz)."""
+
+    file: str | None = Field(
+        default=None,
+        description="Rewritten while the service runs; `python -m shared.health [--ready]` "
+        "checks it. Unset: no file.",
+    )
+    interval_seconds: float = Field(
+        default=5.0, gt=0, le=60, description="How often it is rewritten (Kafka and Redis pinged)."
+    )
+
+
 class BaseServiceSettings(BaseSettings):
     """Settings every service shares; a service subclasses it and adds its own section."""
 
@@ -86,12 +158,16 @@ class BaseServiceSettings(BaseSettings):
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     log: LogSettings = Field(default_factory=LogSettings)
+    health: HealthSettings = Field(default_factory=HealthSettings)
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         """Secrets that must be real in production (a subclass adds its own)."""
-        return (
-            {"kafka.sasl_password": self.kafka.sasl_password} if self.kafka.sasl_mechanism else {}
-        )
+        secrets: dict[str, SecretStr | None] = {}
+        if self.kafka.security_protocol.startswith("SASL_") or self.kafka.sasl_mechanism:
+            secrets["kafka.sasl_password"] = self.kafka.sasl_password
+        if self.redis.password is not None:
+            secrets["redis.password"] = self.redis.password
+        return secrets
 
     @model_validator(mode="after")
     def _refuse_placeholders(self) -> Self:

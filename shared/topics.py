@@ -62,6 +62,8 @@ class RedisPrefix:
     ADHERENCE: Final = "adherence"
     SYMPTOMS: Final = "symptoms"
     ESCALATION: Final = "escalation"
+    DLQ: Final = "dlq"
+    """The dead-letter tool's replay ledger (`python -m shared.dlq`)."""
     TEST: Final = "test"
 
 

@@ -84,7 +84,17 @@ def service_env(infra: Infra, prefix: str, namespace: str) -> dict[str, str]:
     }
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers", "hostile: generated hostile input against the running services (tests/hostile)"
+    )
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
+    from tests.hostile import report
+
+    for line in report.LINES:
+        terminalreporter.write_line(line)
     skipped = len(terminalreporter.stats.get("skipped", []))
     if _infra is not None:
         terminalreporter.write_line(

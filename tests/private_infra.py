@@ -8,6 +8,8 @@ ports and its own data directory:
         ... use private.bootstrap (and private.redis_url) ...
         private.stop()      # Kafka and Redis down, data kept
         private.start()     # back on the same ports with the same data
+        private.stop_kafka()                # only Kafka down (start() brings it back)
+        private.restart_redis(crash=True)   # SIGKILL redis-server, start it again: AOF reloads
     # left: stopped and its data deleted
 
 Start-up takes about ten seconds (the jars are cached under ~/.cache/mtm-notify).
@@ -16,9 +18,11 @@ Start-up takes about ten seconds (the jars are cached under ~/.cache/mtm-notify)
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
@@ -34,6 +38,20 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind((HOST, 0))
         return int(s.getsockname()[1])
+
+
+def _alive(pidfile: Path) -> int | None:
+    """The pid in the file if that process runs (a zombie does not count)."""
+    try:
+        pid = int(pidfile.read_text().strip())
+        os.kill(pid, 0)
+    except (FileNotFoundError, ValueError, ProcessLookupError):
+        return None
+    stat = Path(f"/proc/{pid}/stat")
+    with suppress(OSError):
+        if stat.read_text().split(") ")[-1].startswith("Z"):
+            return None
+    return pid
 
 
 @dataclass
@@ -93,6 +111,40 @@ class PrivateKafka:
     def restart(self) -> None:
         self.stop()
         self.start()
+
+    def pids(self) -> dict[str, int]:
+        """The live server processes by name ("kafka", "redis")."""
+        found = {}
+        for name in ("kafka", "redis"):
+            pid = _alive(self.directory / name / f"{name}.pid")
+            if pid is not None:
+                found[name] = pid
+        return found
+
+    def stop_kafka(self) -> None:
+        """Stop only the broker (SIGTERM: a controlled shutdown); start() brings it back."""
+        self._signal("kafka", signal.SIGTERM, within=60)
+
+    def restart_redis(self, *, crash: bool) -> None:
+        """Stop redis-server (crash: SIGKILL, losing up to a second of AOF writes; else SIGTERM,
+        which fsyncs the AOF) and start it again on the same port and directory, so it reloads
+        the AOF; returns once it answers."""
+        self._signal("redis", signal.SIGKILL if crash else signal.SIGTERM, within=30)
+        self._run("up")
+
+    def _signal(self, name: str, sig: signal.Signals, *, within: float) -> None:
+        pidfile = self.directory / name / f"{name}.pid"
+        pid = _alive(pidfile)
+        if pid is None:
+            raise RuntimeError(f"private {name} is not running")
+        os.kill(pid, sig)
+        deadline = time.monotonic() + within
+        while _alive(pidfile) is not None:
+            if time.monotonic() > deadline:
+                with suppress(ProcessLookupError):
+                    os.kill(pid, signal.SIGKILL)
+                deadline = float("inf")
+            time.sleep(0.05)
 
     def reset(self) -> None:
         """Stop both and delete their data."""

@@ -57,7 +57,7 @@ def build(
         clock=rt.clock,
         config=cfg.to_config(),
     )
-    rt.include(make_router(svc))
+    rt.include(make_router(svc, prefix=settings.kafka.topic_prefix))
     # Timer leases and waits are measured on the service clock: scale the real-time settings.
     scale = cfg.sim.scale
     worker = TimerWorker(

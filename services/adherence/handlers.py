@@ -250,16 +250,19 @@ async def handle(svc: Adherence, event: Event) -> None:
     await svc.claims.once(marker)
 
 
-def make_router(svc: Adherence) -> KafkaRouter:
-    """One consumer (group mtm-adherence) on mtm.medications and mtm.patients."""
+def make_router(svc: Adherence, *, prefix: str = "") -> KafkaRouter:
+    """One consumer (group mtm-adherence) on mtm.medications and mtm.patients.
+
+    The group carries the topic prefix (empty in production), so isolated runs never share it."""
     router = KafkaRouter()
 
     @router.subscriber(
         topics.MEDICATIONS,
         topics.PATIENTS,
-        group_id=topics.Groups.ADHERENCE,
+        group_id=prefix + topics.Groups.ADHERENCE,
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
+        no_reply=True,  # a `reply_to` header must not make this service publish anywhere
     )
     async def on_event(event: AdherenceEvent) -> None:
         await handle(svc, event)

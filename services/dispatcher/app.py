@@ -1,4 +1,4 @@
-"""Wiring of the dispatcher: settings, runtime, adapters, router, timer worker."""
+"""Wiring of the dispatcher: settings, runtime, adapters, router, timer worker, reconciler."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from faststream import FastStream
 from services.dispatcher.directory import Directory
 from services.dispatcher.handlers import Handlers, make_router
 from services.dispatcher.limiter import RateLimiter
+from services.dispatcher.reconcile import Reconciler
 from services.dispatcher.sender import SmsSender, TwilioSms
 from services.dispatcher.service import Service
 from services.dispatcher.settings import DispatcherSettings
@@ -42,7 +43,9 @@ def build(
         sender=twilio,
         timers=timers,
         directory=Directory(rt.redis, prefix, timedelta(hours=s.context_ttl_hours)),
-        store=SendStore(rt.redis, prefix),
+        store=SendStore(
+            rt.redis, prefix, clock=rt.clock, reconcile_after=s.reconcile_after_seconds
+        ),
         limiter=RateLimiter(rt.redis, prefix, per_second=s.rate_per_second),
     )
     handlers = Handlers(svc)
@@ -53,6 +56,8 @@ def build(
     )
     worker = handlers.worker = TimerWorker(timers, handlers.on_timer, clock=rt.clock)
     rt.background(worker.run, worker.stop)
+    reconciler = Reconciler(svc, handlers.status)
+    rt.background(reconciler.run, reconciler.stop)
     return rt, handlers
 
 

@@ -9,6 +9,7 @@ from datetime import datetime
 from redis.exceptions import WatchError
 
 from services.dispatcher.directory import Contact
+from services.dispatcher.followups import answers_the_patient
 from services.dispatcher.rules.caps import counts_against_cap, periods
 from services.dispatcher.rules.consent import ConsentFacts
 from services.dispatcher.rules.policy import Ask, Counts, Target, decide
@@ -71,7 +72,8 @@ class Dispatcher:
     ) -> None:
         now = self.svc.clock.now()
         contact = await self._recipient(req)
-        target, caps = await self._target(req, contact, now)
+        in_reply = await answers_the_patient(self.svc.directory, req, contact, now)
+        target, caps = await self._target(req, contact, now, in_reply=in_reply)
         nid = str(req.notification_id)
         counts = await self.svc.store.cap_counts(caps, nid) if caps else Counts()
         ask = Ask(
@@ -82,6 +84,7 @@ class Dispatcher:
             patient_chosen_time=req.patient_chosen_time,
             not_before=req.not_before,
             expires_at=req.expires_at,
+            in_reply=in_reply,
         )
         decision = decide(ask, target, counts, now, self.svc.policy)
         if decision.action in ("wait", "defer") and decision.until is not None:
@@ -111,7 +114,7 @@ class Dispatcher:
         return await self.svc.directory.get(req.recipient.kind, req.recipient.id)
 
     async def _target(
-        self, req: NotificationRequested, contact: Contact | None, now: datetime
+        self, req: NotificationRequested, contact: Contact | None, now: datetime, *, in_reply: bool
     ) -> tuple[Target, CapKeys | None]:
         if contact is None:
             facts = ConsentFacts(
@@ -143,7 +146,7 @@ class Dispatcher:
             number_invalid=await self.svc.directory.is_invalid(key),
         )
         caps = None
-        if counts_against_cap(category=req.category, priority=req.priority):
+        if counts_against_cap(category=req.category, priority=req.priority, in_reply=in_reply):
             day, week = periods(now, zone)
             caps = self.svc.store.cap_keys(contact.kind, contact.id, day, week)
         return target, caps

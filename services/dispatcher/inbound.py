@@ -66,7 +66,7 @@ class InboundHandler:
         elif keyword == "help":
             await self._reply(event, key, contacts, site_id, "help")
         else:
-            await self._contextual(event, key)
+            await self._contextual(event, key, crisis=phrase is not None)
         self.svc.metrics.replies.labels(intent=keyword or "reply").inc()
 
     async def _opt_out(
@@ -188,7 +188,7 @@ class InboundHandler:
             await self.svc.directory.put(contact, index=False)
         return contact
 
-    async def _contextual(self, event: InboundSmsReceived, key: str) -> None:
+    async def _contextual(self, event: InboundSmsReceived, key: str, *, crisis: bool) -> None:
         prompts = await self.svc.directory.prompts(key, event.received_at)
         intent = interpret(event.body, prompts)
-        await self.replies.publish(event, key, intent)
+        await self.replies.publish(event, key, intent, crisis=crisis)

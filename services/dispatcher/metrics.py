@@ -6,7 +6,7 @@ from prometheus_client import CollectorRegistry, Counter
 
 
 class Metrics:
-    """Sent, failed, suppressed (by reason), delivered, replies (by intent)."""
+    """Sent, failed, suppressed (by reason), delivered, replies (by intent), look-ups."""
 
     def __init__(self, registry: CollectorRegistry | None = None) -> None:
         self.registry = registry or CollectorRegistry()
@@ -35,5 +35,11 @@ class Metrics:
             "dispatcher_reconciled",
             "Ambiguous sends resolved by looking Twilio up",
             ["found"],
+            registry=self.registry,
+        )
+        self.status_lookups = Counter(
+            "dispatcher_status_lookups",
+            "Sent messages without a final status, looked up at Twilio",
+            ["outcome"],
             registry=self.registry,
         )

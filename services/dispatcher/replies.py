@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+from services.dispatcher.reask import reask
 from services.dispatcher.rules.replies import Intent, Prompt
 from services.dispatcher.service import SOURCE, Service, derived_id
 from shared.events import (
@@ -27,7 +28,10 @@ class ReplyPublisher:
     def __init__(self, svc: Service) -> None:
         self.svc = svc
 
-    async def publish(self, event: InboundSmsReceived, key: str, intent: Intent) -> None:
+    async def publish(
+        self, event: InboundSmsReceived, key: str, intent: Intent, *, crisis: bool = False
+    ) -> None:
+        """`crisis`: the text had crisis language, so it is no unclear answer to ask again."""
         sid = event.message_sid
         prompt = intent.prompt
         ids = {"message_sid": sid, "intent": intent.kind}
@@ -36,6 +40,10 @@ class ReplyPublisher:
                 "page reply with a code this number was not paged with",
                 extra={**ids, "code_given": intent.code is not None},
             )
+            return
+        if prompt is not None and prompt.kind == "checkin" and intent.kind == "unrecognized":
+            if not crisis and await self._still_theirs(prompt, key):
+                await self._reask(event, prompt)
             return
         if prompt is None or intent.kind == "unrecognized":
             log.info(
@@ -56,6 +64,12 @@ class ReplyPublisher:
         if reply is None:
             log.info("reply cannot become an event", extra=ids)
             return
+        if reply.site_id is None:
+            # The replier's site: an alert raised on a reply (item 9 of an SMS check-in) goes to
+            # that site's on-call roster, not to the network fallback.
+            contact = await self.svc.directory.get(prompt.recipient_kind, prompt.recipient_id)
+            if contact is not None and contact.site_id:
+                reply = reply.model_copy(update={"site_id": contact.site_id})
         log.info(
             "reply understood",
             extra={
@@ -65,6 +79,15 @@ class ReplyPublisher:
             },
         )
         await self.svc.publish(reply)
+
+    async def _reask(self, event: InboundSmsReceived, prompt: Prompt) -> None:
+        request = reask(prompt, event, now=self.svc.clock.now())
+        ids = {"message_sid": event.message_sid, "notification_id": prompt.notification_id}
+        if request is None:
+            log.info("unclear check-in answer after the re-ask; not asked again", extra=ids)
+            return
+        log.info("unclear check-in answer; item asked again", extra=ids)
+        await self.svc.publish(request)
 
     async def _still_theirs(self, prompt: Prompt, key: str) -> bool:
         """The prompt's recipient still uses the sender's number (no one else's records)."""
@@ -128,14 +151,16 @@ class ReplyPublisher:
             )
         if intent.kind == "checkin_answer" and intent.value is not None:
             extra = prompt.extra
-            if not {"session_id", "instrument", "item"} <= extra.keys():
+            session = extra.get("session_id") or prompt.ref
+            if not session or not {"instrument", "item"} <= extra.keys():
                 return None
             return QuestionnaireItemAnswered(
                 patient_id=patient,
-                session_id=extra["session_id"],
+                session_id=session,
                 instrument=extra["instrument"],  # type: ignore[arg-type]
                 item=extra["item"],
                 value=intent.value,
+                values=list(intent.values),
                 message_sid=sid,
                 **common,
             )

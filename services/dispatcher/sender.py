@@ -57,6 +57,15 @@ class Found:
     created: datetime | None
 
 
+@dataclass(frozen=True)
+class Status:
+    """A message's current status at Twilio, as the fetch endpoint shows it."""
+
+    sid: str
+    status: str
+    error_code: int | None = None
+
+
 class SendFailed(Exception):
     """Twilio refused the request, or gave no answer (http_status None: timeout, network)."""
 
@@ -72,6 +81,10 @@ class SmsSender(Protocol):
     async def send(self, message: Outbound) -> Accepted: ...
 
     async def find(self, message: Outbound, *, since: datetime) -> list[Found]: ...
+
+    async def fetch(self, sid: str) -> Status | None:
+        """The message's current status; None if Twilio has no such message."""
+        ...
 
 
 class _RedirectingHttpClient(AsyncTwilioHttpClient):
@@ -178,6 +191,21 @@ class TwilioSms:
             seen[found.sid] = found
         return list(seen.values())
 
+    async def fetch(self, sid: str) -> Status | None:
+        """GET Messages/{sid}.json: where a message is now (for status reconciliation)."""
+        try:
+            found = await self._call(self.client.messages(sid).fetch_async())
+        except SendFailed as exc:
+            if exc.http_status == 404:
+                return None
+            raise
+        code = found.error_code
+        return Status(
+            sid=found.sid,
+            status=str(found.status),
+            error_code=int(code) if code is not None and str(code).isdigit() else None,
+        )
+
     async def _call(self, call: Any) -> Any:
         try:
             async with asyncio.timeout(self.timeout):
@@ -199,6 +227,11 @@ class FakeSms:
     fail: list[tuple[str, int | None, int | None]] = field(default_factory=list)
     fail_by_number: dict[str, int] = field(default_factory=dict)
     lookups: int = 0
+    statuses: dict[str, Status] = field(default_factory=dict)
+    """What fetch answers per sid (default: "sent" for a message sent, None for others)."""
+    fetch_fails: int = 0
+    """The next fetches that fail (Twilio unavailable)."""
+    fetches: int = 0
 
     async def send(self, message: Outbound) -> Accepted:
         if message.to in self.fail_by_number:
@@ -235,6 +268,15 @@ class FakeSms:
             for m in self.sent
             if m["to"] == message.to
         ]
+
+    async def fetch(self, sid: str) -> Status | None:
+        self.fetches += 1
+        if self.fetch_fails > 0:
+            self.fetch_fails -= 1
+            raise SendFailed(http_status=500, code=20500)
+        if sid in self.statuses:
+            return self.statuses[sid]
+        return Status(sid=sid, status="sent") if any(m["sid"] == sid for m in self.sent) else None
 
     def bodies(self, to: str | None = None) -> list[str]:
         return [m["body"] for m in self.sent if to is None or m["to"] == to]

@@ -88,6 +88,18 @@ class DispatcherSection(BaseModel):
     unknown_recipient_grace_seconds: int = Field(
         default=300, ge=0, description="Wait this long for the directory before suppressing."
     )
+    reconcile_after_seconds: float = Field(
+        default=900.0,
+        gt=0,
+        description="A sent message without a final status this long is looked up at Twilio "
+        "(a status callback lost or never sent); later look-ups back off.",
+    )
+    reconcile_every_seconds: float = Field(
+        default=30.0, gt=0, description="How often sent messages due for a look-up are sought."
+    )
+    reconcile_give_up_hours: float = Field(
+        default=72.0, gt=0, description="After this, a message still not final is left as is."
+    )
     allowed_regions: list[str] = Field(default_factory=lambda: ["US"])
     routine_workers: int = Field(default=1, ge=1, le=16, description="Routine partitions at once.")
     help_max_per_day: int = Field(default=10, ge=1, description="Stated in the HELP text.")

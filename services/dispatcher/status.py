@@ -70,6 +70,7 @@ class StatusHandler:
                     **envelope(req),
                 )
             )
+            await self.svc.store.settle(sid)  # final: no status look-up needed (reconcile.py)
             return
         retry = verdict == "retry"
         self.svc.metrics.failed.labels(stage="delivery").inc()
@@ -103,6 +104,7 @@ class StatusHandler:
                 **envelope(req),
             )
         )
+        await self.svc.store.settle(sid)
 
     async def on_timer(self, payload: dict[str, Any]) -> None:
         event = SmsStatusReceived(

@@ -5,6 +5,9 @@ the attempt (what we are about to send, and since when) -> call Twilio -> in one
 guarded by the claim, complete it, map SID -> notification, count the cap, remember the prompt,
 drop the attempt. A crash anywhere leaves either no attempt (nothing was sent) or an attempt
 record, which makes the next try look Twilio up first.
+
+The same transaction puts the SID on the `unsettled` list (due for a status look-up after
+`reconcile_after` seconds); a final status, from a callback or from the look-up, takes it off.
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ import json
 import logging
 from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from hashlib import sha256
 
 from redis.asyncio import Redis
@@ -23,6 +26,7 @@ from redis.asyncio.client import Pipeline
 
 from services.dispatcher.rules.policy import Counts
 from services.dispatcher.sender import Outbound
+from shared.clock import Clock, SystemClock
 from shared.idempotency import Claim, Claims
 
 log = logging.getLogger("mtm.dispatcher")
@@ -32,6 +36,18 @@ REQUEST_TTL = 8 * DAY
 SID_TTL = 30 * DAY
 ATTEMPT_TTL = 7 * DAY
 DEDUP_TTL = 30 * DAY
+
+# Take up to ARGV[2] SIDs due by ARGV[1] (ms) and hold them until ARGV[3] (ms): another process
+# does not look the same SIDs up meanwhile, and a crashed one's SIDs come back after the lease.
+_TAKE_DUE = """
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, sid in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], sid) end
+return due
+"""
+
+
+def _ms(moment: datetime) -> int:
+    return int(moment.timestamp() * 1000)
 
 
 @dataclass(frozen=True)
@@ -73,10 +89,20 @@ class CapKeys:
 class SendStore:
     """Send claims and everything recorded with them."""
 
-    def __init__(self, redis: Redis, prefix: str) -> None:
+    def __init__(
+        self,
+        redis: Redis,
+        prefix: str,
+        *,
+        clock: Clock | None = None,
+        reconcile_after: float = 900.0,
+    ) -> None:
         self.redis = redis
         self.prefix = prefix
         self.claims = Claims(redis, prefix)
+        self.clock = clock or SystemClock()
+        self.reconcile_after = reconcile_after
+        self._take_due = redis.register_script(_TAKE_DUE)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -177,6 +203,9 @@ class SendStore:
         True means `pipe.execute()` applies everything or raises WatchError; False means the
         claim is no longer ours (everything queued was discarded)."""
         pipe.set(self._key("sid", sid), json.dumps(asdict(info)), ex=SID_TTL)
+        now = self.clock.now()
+        pipe.zadd(self._key("unsettled"), {sid: _ms(now) + int(self.reconcile_after * 1000)})
+        pipe.hset(self._key("unsettled", "since"), sid, _ms(now))
         pipe.delete(self._key("attempt", send_key))
         pipe.delete(self._key("req", send_key))
         if caps is not None:
@@ -185,3 +214,29 @@ class SendStore:
             pipe.sadd(caps.week, info.notification_id)
             pipe.expire(caps.week, 8 * DAY)
         return await self.claims.complete(f"send:{send_key}", f"sent:{sid}", pipe=pipe)
+
+    async def settle(self, sid: str) -> None:
+        """The SID has its final status: no look-up needed any more."""
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.zrem(self._key("unsettled"), sid)
+            pipe.hdel(self._key("unsettled", "since"), sid)
+            await pipe.execute()
+
+    async def take_unsettled(self, now: datetime, *, limit: int, lease_seconds: float) -> list[str]:
+        """SIDs due for a status look-up, held for `lease_seconds` by this caller."""
+        hold = _ms(now) + int(lease_seconds * 1000)
+        raw = await self._take_due(keys=[self._key("unsettled")], args=[_ms(now), limit, hold])
+        return [r.decode() if isinstance(r, bytes) else str(r) for r in raw]
+
+    async def unsettled_since(self, sid: str) -> datetime | None:
+        """When the SID was recorded (None once settled)."""
+        raw = await self.redis.hget(self._key("unsettled", "since"), sid)
+        return datetime.fromtimestamp(int(raw) / 1000, UTC) if raw is not None else None
+
+    async def recheck_unsettled(self, sid: str, at: datetime) -> None:
+        """Look the SID up again at `at`, unless a final status settled it meanwhile."""
+        await self.redis.zadd(self._key("unsettled"), {sid: _ms(at)}, xx=True)
+
+    async def unsettled(self) -> int:
+        """How many sent SIDs still wait for a final status."""
+        return int(await self.redis.zcard(self._key("unsettled")))

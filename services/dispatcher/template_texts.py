@@ -82,16 +82,19 @@ TEXTS: dict[str, Texts] = {
             "cita. " + _STOP_ES,
         }
     ),
+    # Composed per item by checkin_render.py from checkin_texts.py (these show the shape).
     "checkin_item": Texts(
         minimal={
-            "en": "{site}: your care team has a short check-in for you. Please use your "
-            "patient portal or call {phone}. " + _STOP_EN,
-            "es": "{site}: su equipo tiene unas preguntas breves para usted. Use su portal "
-            "o llame al {phone}. " + _STOP_ES,
+            "en": "{site}: Q{n}/{of} {question} Reply 0 (not at all) to 3 (nearly every day). "
+            "STOP to opt out.",
+            "es": "{site}: P{n}/{of} {question} Responda 0 (nunca) a 3 (casi todos los dias). "
+            "STOP para salir.",
         },
         detailed={
-            "en": "{site}: {question} Reply 0 to {max}. " + _STOP_EN,
-            "es": "{site}: {question} Responda de 0 a {max}. " + _STOP_ES,
+            "en": "{site}: {instrument} Q{n}/{of} {question} Reply 0 (not at all) to 3 "
+            "(nearly every day). STOP to opt out.",
+            "es": "{site}: {instrument} P{n}/{of} {question} Responda 0 (nunca) a 3 (casi "
+            "todos los dias). STOP para salir.",
         },
     ),
     "caregiver_missed_dose": Texts(

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from services.dispatcher import checkin_render
 from services.dispatcher.rules.content import fits_one_segment, is_gsm7
 from services.dispatcher.rules.localtime import zone_abbreviation
 from services.dispatcher.template_texts import TEXTS, Texts
@@ -52,6 +53,7 @@ class Rendered:
 
 
 TEMPLATES: dict[str, Texts] = TEXTS
+CHECKIN = "checkin_item"
 
 
 def _clock(hour: int, minute: int) -> str:
@@ -113,10 +115,12 @@ def render(
     per_day: int = 10,
 ) -> Rendered:
     """The body of one SMS; the detailed text only with consent, and only if it fits."""
+    language = language if language in ("en", "es") else "en"
+    if template_id == CHECKIN:
+        return _checkin(variables, language=language, site=site, detailed=detailed)
     texts = TEMPLATES.get(template_id)
     if texts is None:
         raise TemplateError(f"unknown template {template_id}")
-    language = language if language in ("en", "es") else "en"
     values = {
         **_values(variables, zone=zone, language=language),
         "site": site.display_name,
@@ -138,3 +142,20 @@ def render(
     if not fits_one_segment(body):
         raise TemplateError(f"template {template_id} does not fit one GSM-7 segment")
     return Rendered(body, False)
+
+
+def _checkin(
+    variables: dict[str, str], *, language: str, site: SiteText, detailed: bool
+) -> Rendered:
+    """A check-in item: the first of its wordings that fits one segment (checkin_render)."""
+    if not all(is_gsm7(v) and len(v) <= 16 for v in variables.values()):
+        raise TemplateError("check-in variables are malformed")
+    try:
+        for body, is_detailed in checkin_render.candidates(
+            variables, language=language, site=site.display_name, detailed=detailed
+        ):
+            if fits_one_segment(body):
+                return Rendered(body, is_detailed)
+    except (checkin_render.CheckinTextError, KeyError, ValueError) as exc:
+        raise TemplateError(f"check-in item cannot be rendered: {exc}") from exc
+    raise TemplateError("check-in item does not fit one GSM-7 segment")

@@ -20,6 +20,7 @@ from services.escalation.model import AlertState
 from services.escalation.rules import messages as msg
 from services.escalation.rules.auth import may_acknowledge, may_resolve
 from shared.events import AlertAcknowledged, AlertResolved
+from shared.logging import security_event
 
 log = logging.getLogger("mtm.escalation.acks")
 
@@ -71,6 +72,16 @@ def _refused(
             "source": event.source,
         },
     )
+    if reason != "duplicate":
+        security_event(
+            f"{what}_refused",
+            service="escalation",
+            reason=reason,
+            alert_id=alert_id,
+            code=event.code,
+            clinician_id=event.clinician_id,
+            event_id=str(event.event_id),
+        )
 
 
 async def on_alert_acknowledged(deps: Deps, event: AlertAcknowledged) -> None:

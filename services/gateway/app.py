@@ -6,7 +6,6 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from redis.asyncio import Redis
 from redis.asyncio.retry import Retry
 from redis.backoff import ExponentialBackoff
 from starlette.applications import Starlette
@@ -17,6 +16,7 @@ from services.gateway.metrics import GatewayMetrics
 from services.gateway.readiness import ReadinessMonitor, tcp_reachable
 from services.gateway.settings import GatewaySettings
 from services.gateway.webhooks import Gateway
+from shared.connections import redis_client
 from shared.idempotency import Claims
 from shared.logging import configure_logging
 from shared.runtime import Runtime
@@ -31,8 +31,8 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
         level=settings.log.level, json_format=settings.log.json_format, redact=settings.log.redact
     )
     # Short socket timeouts: a hung Redis must turn into a 503 before Twilio gives up (15 s).
-    redis = Redis.from_url(
-        settings.redis.url.get_secret_value(),
+    redis = redis_client(
+        settings.redis,
         socket_timeout=2,
         socket_connect_timeout=2,
         retry=Retry(ExponentialBackoff(cap=0.2, base=0.05), retries=1),

@@ -1,7 +1,8 @@
-"""Wiring of the symptoms service: settings, runtime, state, router."""
+"""Wiring of the symptoms service: settings, runtime, state, router, the check-in timer worker."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import timedelta
 
 from faststream import FastStream
@@ -9,6 +10,8 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from services.symptoms.alerts import AlertPublisher
+from services.symptoms.checkin_state import CheckinStore
+from services.symptoms.checkins import TIMERS_NAMESPACE, CheckIns
 from services.symptoms.handlers import Deps, make_router
 from services.symptoms.settings import SymptomsSettings
 from services.symptoms.state import SymptomState
@@ -16,21 +19,40 @@ from shared.clock import Clock
 from shared.idempotency import Claims
 from shared.runtime import Runtime
 from shared.settings import load_settings
+from shared.timers import Timers, TimerWorker
 from shared.topics import RedisPrefix
 
 
-def build(
+@dataclass
+class Symptoms:
+    """A built service: the runtime, the check-ins and the worker that fires their timers."""
+
+    runtime: Runtime
+    checkins: CheckIns
+    worker: TimerWorker
+
+
+def build_service(
     settings: SymptomsSettings,
     *,
     clock: Clock | None = None,
     broker: KafkaBroker | None = None,
     redis: Redis | None = None,
-) -> Runtime:
-    """The runtime with the symptoms router included (nothing connects until it starts)."""
+) -> Symptoms:
+    """Everything the service needs (nothing connects until it starts)."""
     # `broker` and `redis` let tests and the demo share one in-memory broker or a fake Redis.
     rt = Runtime.create(settings, name="symptoms", clock=clock, broker=broker, redis=redis)
+    config = settings.symptoms
     prefix = rt.key_prefix(RedisPrefix.SYMPTOMS)
     state = SymptomState(rt.redis, prefix)
+    timers = Timers(rt.redis, prefix, TIMERS_NAMESPACE)
+    checkins = CheckIns(
+        store=CheckinStore(rt.redis, prefix, lock_seconds=config.claim_lease_seconds),
+        timers=timers,
+        bus=rt.bus,
+        clock=rt.clock,
+        config=config,
+    )
     rt.include(
         make_router(
             Deps(
@@ -40,15 +62,29 @@ def build(
                     rt.bus,
                     state,
                     rt.clock,
-                    crisis_valid_for=timedelta(hours=settings.symptoms.crisis_text_valid_hours),
+                    crisis_valid_for=timedelta(hours=config.crisis_text_valid_hours),
                 ),
-                thresholds=settings.symptoms.thresholds(),
-                lease_seconds=settings.symptoms.claim_lease_seconds,
+                thresholds=config.thresholds(),
+                lease_seconds=config.claim_lease_seconds,
                 group_prefix=settings.kafka.topic_prefix,
+                checkins=checkins,
             )
         )
     )
-    return rt
+    worker = TimerWorker(timers, checkins.on_timer, clock=rt.clock, poll_seconds=0.5)
+    rt.background(worker.run, worker.stop)
+    return Symptoms(runtime=rt, checkins=checkins, worker=worker)
+
+
+def build(
+    settings: SymptomsSettings,
+    *,
+    clock: Clock | None = None,
+    broker: KafkaBroker | None = None,
+    redis: Redis | None = None,
+) -> Runtime:
+    """The runtime with the symptoms router and the timer loop included."""
+    return build_service(settings, clock=clock, broker=broker, redis=redis).runtime
 
 
 def create_app(settings: SymptomsSettings | None = None) -> FastStream:

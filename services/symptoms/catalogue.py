@@ -94,8 +94,9 @@ def settings_table() -> str:
     """Every MTM_SYMPTOMS__* variable with its default."""
     lines = ["| variable | default | meaning |", "|---|---|---|"]
     for name, spec in SymptomsSection.model_fields.items():
+        default = spec.get_default(call_default_factory=True)
         lines.append(
-            f"| `MTM_SYMPTOMS__{name.upper()}` | {spec.default} | {_cell(spec.description or '')} |"
+            f"| `MTM_SYMPTOMS__{name.upper()}` | {default} | {_cell(spec.description or '')} |"
         )
     return "\n".join(lines) + "\n"
 

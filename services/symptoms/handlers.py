@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 from faststream.kafka import KafkaRouter
 
 from services.symptoms.alerts import AlertPublisher
+from services.symptoms.checkins import CheckIns
 from services.symptoms.rules import cross_stream, noshow
 from services.symptoms.rules import report as side_effect_report
 from services.symptoms.rules.model import (
@@ -47,6 +48,7 @@ class Deps:
     thresholds: Thresholds
     lease_seconds: int = 30
     group_prefix: str = ""
+    checkins: CheckIns | None = None
 
     def group(self, topic: str) -> str:
         """A consumer group per topic: one group over several topics rebalances them together."""
@@ -123,21 +125,30 @@ async def on_questionnaire_completed(deps: Deps, e: ev.QuestionnaireCompleted) -
 
 
 async def on_item_answered(deps: Deps, e: ev.QuestionnaireItemAnswered) -> None:
-    """One SMS answer: item 9 and C-SSRS are evaluated at once (sessions get abandoned)."""
+    """One SMS answer: item 9 and C-SSRS are evaluated at once (sessions get abandoned), then
+    the check-in session moves on."""
     async with claimed(deps, f"item:{e.event_id}") as fresh:
         if not fresh:
             return
-        t, now = deps.thresholds, e.occurred_at
-        session = await deps.state.session_answer(
-            e.patient_id, e.session_id, e.instrument, e.item, e.value
-        )
-        s = score(e.instrument, session.items(), finished=False)
-        await deps.state.save_risks(e.patient_id, risk_markers(s, ref=e.session_id, at=now, t=t))
-        ctx = await deps.state.context(e.patient_id, now=now)
-        findings = evaluate_answer(
-            e.instrument, e.item, e.value, session=session, scope=e.session_id, ctx=ctx, t=t
-        )
-        await _publish(deps, findings, e, now)
+        if e.instrument != "side_effects":  # side effects are judged on the session's report
+            await _answer_rules(deps, e)
+        if deps.checkins is not None:
+            await deps.checkins.on_answer(e)
+
+
+async def _answer_rules(deps: Deps, e: ev.QuestionnaireItemAnswered) -> None:
+    """The rules due the moment an answer arrives, before anything else happens to it."""
+    t, now = deps.thresholds, e.occurred_at
+    session = await deps.state.session_answer(
+        e.patient_id, e.session_id, e.instrument, e.item, e.value
+    )
+    s = score(e.instrument, session.items(), finished=False)
+    await deps.state.save_risks(e.patient_id, risk_markers(s, ref=e.session_id, at=now, t=t))
+    ctx = await deps.state.context(e.patient_id, now=now)
+    findings = evaluate_answer(
+        e.instrument, e.item, e.value, session=session, scope=e.session_id, ctx=ctx, t=t
+    )
+    await _publish(deps, findings, e, now)
 
 
 async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
@@ -251,7 +262,9 @@ def make_router(deps: Deps) -> KafkaRouter:
             await on_item_answered(deps, event)
         elif isinstance(event, ev.SideEffectReported):
             await on_side_effect_reported(deps, event)
-        # CheckInPlanSet and WeightRecorded drive no rule yet.
+        elif isinstance(event, ev.CheckInPlanSet) and deps.checkins is not None:
+            await deps.checkins.on_plan_set(event)
+        # WeightRecorded drives no rule yet.
 
     @subscriber(router, topics.MEDICATIONS, group=deps.group(topics.MEDICATIONS))
     async def on_medications(event: ev.MedicationsEvent) -> None:
@@ -259,11 +272,15 @@ def make_router(deps: Deps) -> KafkaRouter:
             await on_dose_event(deps, event)
         elif not isinstance(event, ev.MedicationDispensed):
             await on_plan_event(deps, event)
+            if deps.checkins is not None:
+                await deps.checkins.on_medication_event(event)
 
     @subscriber(router, topics.PATIENTS, group=deps.group(topics.PATIENTS))
     async def on_patients(event: ev.PatientsEvent) -> None:
         if isinstance(event, ev.PatientEnrolled):
             await deps.state.save_profile(event.patient_id, date_of_birth=event.date_of_birth)
+        if deps.checkins is not None:
+            await deps.checkins.on_patient_event(event)
 
     @subscriber(router, topics.APPOINTMENTS, group=deps.group(topics.APPOINTMENTS))
     async def on_appointments(event: ev.AppointmentsEvent) -> None:

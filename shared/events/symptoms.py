@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -10,6 +10,9 @@ from shared.events.base import Day, Event, Id, LocalTime, Model, UtcDatetime, Zo
 
 Instrument = Literal["PHQ-9", "PHQ-2", "GAD-7", "PCL-5", "C-SSRS"]
 CheckInKind = Literal["PHQ-2", "PHQ-9", "GAD-7", "side_effects"]
+AnsweredInstrument = Literal["PHQ-9", "PHQ-2", "GAD-7", "PCL-5", "C-SSRS", "side_effects"]
+"""An instrument, or the side-effect check of an SMS check-in (never scored as a questionnaire)."""
+ChecklistOption = Annotated[int, Field(ge=1, le=9)]
 
 
 class ItemAnswer(Model):
@@ -40,9 +43,20 @@ class QuestionnaireItemAnswered(Event):
     event_type: Literal["QuestionnaireItemAnswered"] = "QuestionnaireItemAnswered"
     patient_id: Id
     session_id: Id
-    instrument: Instrument
+    instrument: AnsweredInstrument = Field(
+        description="side_effects: item 0 is the checklist, item N the severity of option N."
+    )
     item: str = Field(pattern=r"^\d{1,2}b?$")
-    value: int = Field(ge=0, le=4)
+    value: int = Field(
+        ge=0,
+        le=4,
+        description="The ordinal; for the side-effect checklist 1 = any chosen, 0 = none.",
+    )
+    values: list[ChecklistOption] = Field(
+        default_factory=list,
+        max_length=9,
+        description="Multi-select items (the side-effect checklist): the options chosen.",
+    )
     message_sid: str | None = Field(default=None, max_length=64)
 
 

@@ -17,9 +17,10 @@ class Caps:
     per_week: int
 
 
-def counts_against_cap(*, category: str, priority: str) -> bool:
-    """Only routine, system-initiated texts count (and are limited)."""
-    return priority != "urgent" and category not in UNCAPPED
+def counts_against_cap(*, category: str, priority: str, in_reply: bool = False) -> bool:
+    """Only routine, system-initiated texts count (and are limited); `in_reply`: the text
+    answers what the patient just sent (a check-in's next item)."""
+    return priority != "urgent" and category not in UNCAPPED and not in_reply
 
 
 def periods(now: datetime, zone: str) -> tuple[str, str]:

@@ -33,6 +33,8 @@ class Ask:
     patient_chosen_time: bool = False
     not_before: datetime | None = None
     expires_at: datetime | None = None
+    in_reply: bool = False
+    """It answers what the patient just texted (a check-in's next item)."""
 
 
 @dataclass(frozen=True)
@@ -87,6 +89,7 @@ def decide(
         priority=ask.priority,
         recipient_kind=ask.recipient_kind,
         patient_chosen_time=ask.patient_chosen_time,
+        in_reply=ask.in_reply,
     )
     at = earliest if exempt else next_allowed(earliest, target.zone, target.window)
     if at > now:
@@ -94,7 +97,8 @@ def decide(
             return Decision("suppress", "expired")
         reason = "quiet_hours_deferred" if at > earliest else "not_before"
         return Decision("defer", reason, at)
-    if counts_against_cap(category=ask.category, priority=ask.priority) and not within_caps(
+    capped = counts_against_cap(category=ask.category, priority=ask.priority, in_reply=ask.in_reply)
+    if capped and not within_caps(
         day_count=counts.day,
         week_count=counts.week,
         already_counted=counts.already_counted,

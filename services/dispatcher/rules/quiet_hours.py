@@ -34,10 +34,16 @@ class Window:
 
 
 def is_exempt(
-    *, category: str, priority: str, recipient_kind: str, patient_chosen_time: bool
+    *,
+    category: str,
+    priority: str,
+    recipient_kind: str,
+    patient_chosen_time: bool,
+    in_reply: bool = False,
 ) -> bool:
-    """Patient-chosen dose times, crisis texts, keyword replies and urgent clinician texts."""
-    if patient_chosen_time or category in EXEMPT_CATEGORIES:
+    """Patient-chosen dose times, crisis texts, replies to the patient's own texts (keywords, a
+    check-in's next item) and urgent clinician texts."""
+    if patient_chosen_time or in_reply or category in EXEMPT_CATEGORIES:
         return True
     return recipient_kind == "clinician" and priority == "urgent"
 

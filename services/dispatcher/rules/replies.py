@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from services.dispatcher.rules import answers
 from services.dispatcher.rules.text import normalize, words
 
 DOSE_TAKEN = frozenset({"1", "y", "yes", "taken", "took it", "t", "si", "tomada", "tome"})
@@ -39,6 +40,8 @@ class Intent:
     prompt: Prompt | None = None
     value: int | None = None
     code: str | None = None
+    values: tuple[int, ...] = ()
+    """The options chosen, for a multi-select check-in item (the side-effect checklist)."""
 
 
 def interpret(text: str, prompts: list[Prompt]) -> Intent:
@@ -63,9 +66,23 @@ def interpret(text: str, prompts: list[Prompt]) -> Intent:
         ):
             if reply in answers:
                 return Intent(kind, latest)
-    elif reply.isdigit() and 0 <= int(reply) <= int(latest.extra.get("max", "3")):
-        return Intent("checkin_answer", latest, value=int(reply))
+    else:
+        return _checkin_intent(text, latest)
     return Intent("unrecognized", latest)
+
+
+def _checkin_intent(text: str, prompt: Prompt) -> Intent:
+    """A check-in answer in the light of the item asked (unrecognized: ask again once)."""
+    top = int(prompt.extra.get("max", "3"))
+    if prompt.extra.get("answer") == "checklist":
+        chosen = answers.checklist(text, max_option=top)
+        if chosen is None:
+            return Intent("unrecognized", prompt)
+        return Intent("checkin_answer", prompt, value=1 if chosen else 0, values=chosen)
+    value = answers.scale(text, max_value=top, labels=prompt.extra.get("scale", "frequency"))
+    if value is None:
+        return Intent("unrecognized", prompt)
+    return Intent("checkin_answer", prompt, value=value)
 
 
 def _page_intent(verb: str, code: str | None, prompts: list[Prompt]) -> Intent:

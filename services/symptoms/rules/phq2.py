@@ -16,14 +16,13 @@ GATE = RuleInfo(
 RULES = (GATE,)
 
 
-def gate(score: Score, *, scope: str, ref: str, t: Thresholds) -> Finding | None:
-    """Positive screen: the session should go on to the full PHQ-9."""
+def gate(score: Score, *, scope: str, ref: str, t: Thresholds, sms: bool = False) -> Finding | None:
+    """Positive screen: the session should go on to the full PHQ-9 (an SMS check-in does)."""
     if score.total is None or score.total < t.phq2_gate_min:
         return None
-    return Finding(
-        GATE.rule_id,
-        "P3",
-        scope,
-        (total_evidence("PHQ-2", ref, score.total),),
-        "Positive depression screen: administer PHQ-9 items 3-9 in this session.",
+    action = (
+        "Positive depression screen: the SMS check-in goes on with PHQ-9 items 3-9."
+        if sms
+        else "Positive depression screen: administer PHQ-9 items 3-9 in this session."
     )
+    return Finding(GATE.rule_id, "P3", scope, (total_evidence("PHQ-2", ref, score.total),), action)

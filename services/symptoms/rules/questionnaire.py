@@ -54,7 +54,9 @@ def evaluate_answer(
             cssrs.triage(_cssrs_answers(score("C-SSRS", session.items())), scope=scope, ref=scope)
         )
     elif instrument == "PHQ-2":
-        found.append(phq2.gate(score("PHQ-2", session.items()), scope=scope, ref=scope, t=t))
+        found.append(
+            phq2.gate(score("PHQ-2", session.items()), scope=scope, ref=scope, t=t, sms=True)
+        )
     return [f for f in found if f is not None]
 
 

@@ -83,6 +83,7 @@ SYMPTOMS: dict[str, str] = {
     "fatigue": "tiredness, low energy",
     "sexual_dysfunction": "sexual problems (libido, arousal, orgasm)",
     "dry_mouth": "dry mouth",
+    "other_symptom": "something else (the SMS side-effect check's 'other')",
 }
 
 

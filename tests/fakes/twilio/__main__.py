@@ -13,7 +13,10 @@ from .server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     """The command line."""
     parser = argparse.ArgumentParser(prog="python -m tests.fakes.twilio", description=__doc__)
-    parser.add_argument("--port", type=int, default=8099, help="port on 127.0.0.1 (0: any free)")
+    parser.add_argument("--port", type=int, default=8099, help="port (0: any free)")
+    parser.add_argument(
+        "--host", default="127.0.0.1", help="interface (0.0.0.0 in a container only)"
+    )
     parser.add_argument("--account-sid", default=DEFAULT_ACCOUNT_SID)
     parser.add_argument("--auth-token", default=DEFAULT_AUTH_TOKEN)
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault RNG")
@@ -34,6 +37,7 @@ def main(argv: list[str] | None = None) -> None:
         port=args.port,
         seed=args.seed,
         callback_delay_ms=args.callback_delay_ms,
+        host=args.host,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -50,6 +50,7 @@ class FakeApi:
         app.router.add_get(messages + ".json", self.list_messages)
         app.router.add_get(messages + "/{sid}.json", self.fetch_message)
         app.router.add_get("/_fake/messages", self.inspect)
+        app.router.add_get("/_fake/count", self.count)
         app.router.add_get("/_fake/faults", self.show_faults)
         app.router.add_post("/_fake/faults", self.set_faults)
         app.router.add_post("/_fake/reset", self.reset)
@@ -106,6 +107,10 @@ class FakeApi:
     async def inspect(self, request: web.Request) -> web.Response:
         """GET /_fake/messages: everything accepted, in acceptance order."""
         return web.json_response(self._store.inspection())
+
+    async def count(self, request: web.Request) -> web.Response:
+        """GET /_fake/count: how many messages were accepted, without listing them."""
+        return web.json_response({"messages": self._store.count()})
 
     async def show_faults(self, request: web.Request) -> web.Response:
         """GET /_fake/faults: the knobs as they are now."""

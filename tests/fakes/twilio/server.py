@@ -35,9 +35,11 @@ class FakeTwilio:
         port: int = 0,
         seed: int | None = None,
         callback_delay_ms: int = 20,
+        host: str = HOST,
     ) -> None:
         self.account_sid = account_sid
         self.auth_token = auth_token
+        self._host = host
         self._port = port
         self._store = Store()
         self._faults = FaultState(
@@ -139,11 +141,13 @@ class FakeTwilio:
         runner = web.AppRunner(self._api.app(), access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         try:
-            site = web.TCPSite(runner, HOST, self._port, backlog=BACKLOG)
+            site = web.TCPSite(runner, self._host, self._port, backlog=BACKLOG)
             await site.start()
             await self._deliverer.open()
             port = runner.addresses[0][1]
-            self.base_url = f"http://{HOST}:{port}"
+            # Listening on every interface (in a container) still answers on loopback.
+            everywhere = self._host == "0.0.0.0"  # noqa: S104  (a comparison, not a bind)
+            self.base_url = f"http://{HOST if everywhere else self._host}:{port}"
             log.info("fake Twilio listening on %s", self.base_url)
             self._ready.set()
             await self._stopping.wait()

@@ -252,6 +252,11 @@ class Store:
                         break
             return [to_api(m) for m in found[:size]], len(found) > size
 
+    def count(self) -> int:
+        """How many messages were accepted (cheap enough to poll during a benchmark)."""
+        with self._lock:
+            return len(self._by_sid)
+
     def inspection(self) -> list[dict[str, object]]:
         """Every message in acceptance order, as /_fake/messages shows it."""
         with self._lock:

@@ -21,17 +21,42 @@ WORST = {
     "drug": "lithium",
     "question": "Little interest or pleasure in doing things, over the last two weeks?",
 }
-CASES = [(t, lang) for t in sorted(TEMPLATES) for lang in ("en", "es")]
+# Every check-in item (PHQ-2, PHQ-9, GAD-7, the side-effect checklist and its severity
+# questions), first asked and asked again.
+CHECKIN_ITEMS = [
+    *(("PHQ-2", str(i), "2") for i in range(1, 3)),
+    *(("PHQ-9", str(i), "9") for i in range(1, 10)),
+    *(("GAD-7", str(i), "7") for i in range(1, 8)),
+    *(("side_effects", str(i), "0") for i in range(0, 8)),
+]
+CHECKIN_VARIABLES = [
+    {"instrument": instrument, "item": item, "of": of, "reask": reask}
+    for instrument, item, of in CHECKIN_ITEMS
+    for reask in ("0", "1")
+]
+CASES = [
+    pytest.param(
+        t,
+        lang,
+        variables,
+        id=f"{t}-{lang}" + ("-" + "-".join(variables.values())) * (t == "checkin_item"),
+    )
+    for t in sorted(TEMPLATES)
+    for lang in ("en", "es")
+    for variables in (CHECKIN_VARIABLES if t == "checkin_item" else [WORST])
+]
 SITES = DispatcherSection().sites.values()
 
 
-@pytest.mark.parametrize(("template_id", "language"), CASES)
-def test_every_template_fits_one_gsm7_segment_without_phi(template_id: str, language: str) -> None:
+@pytest.mark.parametrize(("template_id", "language", "variables"), CASES)
+def test_every_template_fits_one_gsm7_segment_without_phi(
+    template_id: str, language: str, variables: dict[str, str]
+) -> None:
     for site in [LONGEST_SITE, *(SiteText(s.display_name, s.help_phone) for s in SITES)]:
         body = render(
             template_id,
             language=language,
-            variables=WORST,
+            variables=variables,
             site=site,
             detailed=False,
             zone="America/Chicago",
@@ -46,14 +71,14 @@ def test_every_template_fits_one_gsm7_segment_without_phi(template_id: str, lang
             assert "STOP" in body, body
 
 
-@pytest.mark.parametrize(("template_id", "language"), CASES)
+@pytest.mark.parametrize(("template_id", "language", "variables"), CASES)
 def test_detailed_texts_are_gsm7_and_fall_back_when_too_long(
-    template_id: str, language: str
+    template_id: str, language: str, variables: dict[str, str]
 ) -> None:
     rendered = render(
         template_id,
         language=language,
-        variables=WORST,
+        variables=variables,
         site=LONGEST_SITE,
         detailed=True,
         zone="America/Chicago",

@@ -1,0 +1,116 @@
+"""Helpers of the check-in end-to-end tests: a patient texting through the gateway, plans,
+and the symptoms service's timers fired on its fake clock."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import httpx
+
+from services.dispatcher.handlers import Handlers
+from services.symptoms.app import Symptoms
+from services.symptoms.checkin_plans import plan_timer
+from shared import events as ev
+from shared.clock import FakeClock
+from shared.testing.factories import sample
+from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from tests.integration.dispatcher_procs.support import known, publish
+from tests.integration.gateway_support import GatewayProcess, post_signed
+from tests.kafka_tools import eventually
+
+AUSTIN = "+15125550100"  # the dispatcher's default sender for the Austin site
+ZONE = "America/Chicago"
+
+
+class Patient:
+    """A patient with a number of their own, texting the clinic through the gateway."""
+
+    def __init__(self, gateway: GatewayProcess, fake: FakeTwilio) -> None:
+        self.id = f"p-{uuid.uuid4().hex[:8]}"
+        self.phone = f"+1512555{uuid.uuid4().int % 10000:04d}"
+        self.gateway, self.fake = gateway, fake
+
+    def texts(self) -> list[str]:
+        return [m["body"] for m in self.fake.messages if m["to"] == self.phone]
+
+    async def next_text(self, count: int, *, timeout: float = 60) -> str:
+        """Wait for the patient's `count`-th text and return it."""
+        await eventually(
+            lambda: len(self.texts()) >= count, timeout=timeout, message=f"text {count} arrives"
+        )
+        return self.texts()[count - 1]
+
+    async def reply(self, body: str) -> None:
+        sid = "SM" + uuid.uuid4().hex
+        params = {
+            "MessageSid": sid,
+            "SmsSid": sid,
+            "AccountSid": DEFAULT_ACCOUNT_SID,
+            "From": self.phone,
+            "To": AUSTIN,
+            "Body": body,
+            "NumMedia": "0",
+            "SmsStatus": "received",
+        }
+        async with httpx.AsyncClient(base_url=self.gateway.url, timeout=10) as client:
+            response = await post_signed(client, self.gateway.url, "/twilio/sms", params)
+        assert response.status_code == 200
+
+
+async def enrolled(
+    kafka: str, prefix: str, dispatcher: Handlers, gateway: GatewayProcess, fake: FakeTwilio
+) -> Patient:
+    patient = Patient(gateway, fake)
+    await publish(
+        kafka,
+        prefix,
+        sample(
+            ev.PatientEnrolled,
+            patient_id=patient.id,
+            phone=patient.phone,
+            site_id="austin",
+            zone=ZONE,
+            consents=["checkins", "medications"],
+            # Allowed around the clock, so the test does not depend on the hour it runs at.
+            quiet_start="00:00",
+            quiet_end="00:00",
+        ),
+    )
+    await known(dispatcher, "patient", patient.id)
+    return patient
+
+
+async def fire(
+    symptoms: tuple[Symptoms, FakeClock], patient: Patient, kind: str, at: datetime
+) -> None:
+    """Wait until the plan's timer is set for `at`, then let the clock reach it."""
+    svc, clock = symptoms
+
+    async def planned() -> bool:
+        due, _ = await svc.checkins.timers.get(plan_timer(patient.id, kind))
+        return due == at
+
+    await eventually(planned, timeout=60, message=f"{kind} check-in planned")
+    clock.set(at)
+    assert await svc.worker.run_once() >= 1
+
+
+def plan(patient: Patient, kind: str, at: datetime) -> ev.CheckInPlanSet:
+    local = at.astimezone(ZoneInfo(ZONE))
+    return sample(
+        ev.CheckInPlanSet,
+        patient_id=patient.id,
+        site_id="austin",
+        kind=kind,
+        weekday=local.weekday(),
+        local_time=f"{local:%H:%M}",
+        zone=ZONE,
+        start_date=local.date(),
+    )
+
+
+def of_session(events: list[ev.Event], patient: Patient) -> list[Any]:
+    return [e for e in events if e.patient_id == patient.id]
