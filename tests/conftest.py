@@ -3,15 +3,18 @@ every test gets its own topic prefix and Redis namespace."""
 
 from __future__ import annotations
 
+import logging
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Generator, Iterator
+from pathlib import Path
 
 import pytest
 from hypothesis import HealthCheck, settings
 from redis.asyncio import Redis
 
 from shared.admin import delete_topics, ensure_topics, project_topics
+from tests import phi_scan
 from tests.infra import Infra, acquire
 
 _infra: Infra | None = None
@@ -84,6 +87,49 @@ def service_env(infra: Infra, prefix: str, namespace: str) -> dict[str, str]:
     }
 
 
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_protocol(item: pytest.Item, nextitem: pytest.Item | None) -> Generator[None]:
+    """PHI scan: while an integration, e2e or hostile test runs (setup to teardown), every log
+    record of this process is formatted as the services format it and searched (tests/phi_scan.py);
+    the project's loggers log at INFO at least meanwhile, so their INFO lines are searched too."""
+    if not any(item.get_closest_marker(m) for m in phi_scan.SCANNED_MARKERS):
+        yield
+        return
+    handler = phi_scan.CaptureHandler(phi_scan.prime())
+    handler.where = item.nodeid
+    handler.scanner.tests += 1
+    project = logging.getLogger("mtm")
+    level = project.level
+    if project.getEffectiveLevel() > logging.INFO:
+        project.setLevel(logging.INFO)
+    logging.getLogger().addHandler(handler)
+    try:
+        yield
+    finally:
+        logging.getLogger().removeHandler(handler)
+        project.setLevel(level)
+
+
+def _scan_service_logs(config: pytest.Config) -> None:
+    """The log files tests wrote for the service processes they started."""
+    factory = getattr(config, "_tmp_path_factory", None)
+    basetemp = getattr(factory, "_basetemp", None) if factory is not None else None
+    if basetemp is None or not Path(basetemp).exists():
+        return
+    for path in sorted(Path(basetemp).rglob("*.log")):
+        phi_scan.SCANNER.scan_file(path)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark tests by folder, so the PHI scan and `-m` selections never depend on a file
+    remembering its marker."""
+    for item in items:
+        parts = Path(str(item.fspath)).parts
+        for folder in ("integration", "e2e", "hostile", "faults"):
+            if folder in parts and item.get_closest_marker(folder) is None:
+                item.add_marker(folder)
+
+
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "hostile: generated hostile input against the running services (tests/hostile)"
@@ -95,6 +141,9 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
 
     for line in report.LINES:
         terminalreporter.write_line(line)
+    if phi_scan.SCANNER.tests:
+        for line in phi_scan.summary(phi_scan.SCANNER):
+            terminalreporter.write_line(line)
     skipped = len(terminalreporter.stats.get("skipped", []))
     if _infra is not None:
         terminalreporter.write_line(
@@ -106,6 +155,10 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    if phi_scan.SCANNER.tests:
+        _scan_service_logs(session.config)
+    if phi_scan.SCANNER.hits:
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
     reporter = session.config.pluginmanager.get_plugin("terminalreporter")
     skipped = len(reporter.stats.get("skipped", [])) if reporter else 0
     if skipped and os.environ.get("CI", "").lower() in ("1", "true", "yes"):

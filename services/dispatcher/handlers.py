@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from faststream.kafka import KafkaRouter
 
-from services.dispatcher.audit import audit_inbound
 from services.dispatcher.contacts import ContactsHandler
 from services.dispatcher.dispatch import Dispatcher
 from services.dispatcher.inbound import InboundHandler
@@ -82,7 +81,6 @@ def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = ""
 
     @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND))
     async def on_inbound_sms_received(event: InboundSmsReceived) -> None:
-        await audit_inbound(h.svc, event)
         await h.inbound.on_inbound(event)
 
     @subscriber(router, topics.SMS_STATUS, group=group(topics.SMS_STATUS))

@@ -23,6 +23,7 @@ from shared.events import (
     Recipient,
     phone_key,
 )
+from shared.logging import security_event
 
 log = logging.getLogger("mtm.dispatcher")
 
@@ -92,6 +93,16 @@ class InboundHandler:
     async def _opt_in(
         self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
     ) -> None:
+        if not contacts:
+            # Nobody enrolled this number: no consent is on file to restore, and "you will get
+            # reminders again" would be untrue. Somebody trying to subscribe a number we never had.
+            security_event(
+                "opt_in_from_unknown_number",
+                service="dispatcher",
+                message_sid=event.message_sid,
+                event_id=str(event.event_id),
+            )
+            return
         if await self.svc.directory.opt_in(key, evidence=event.message_sid):
             log.info("number opted back in", extra={"message_sid": event.message_sid})
             await self.svc.announce_consent(

@@ -19,9 +19,9 @@ from shared.events import (
     InboundSmsReceived,
     QuestionnaireItemAnswered,
 )
+from shared.logging import security_event
 
 log = logging.getLogger("mtm.dispatcher")
-security = logging.getLogger("mtm.dispatcher.security")
 
 
 class ReplyPublisher:
@@ -36,9 +36,11 @@ class ReplyPublisher:
         prompt = intent.prompt
         ids = {"message_sid": sid, "intent": intent.kind}
         if intent.kind == "page_unmatched":
-            security.warning(
-                "page reply with a code this number was not paged with",
-                extra={**ids, "code_given": intent.code is not None},
+            security_event(
+                "page_code_not_paged",
+                service="dispatcher",
+                message_sid=sid,
+                code_given=intent.code is not None,
             )
             return
         if prompt is not None and prompt.kind == "checkin" and intent.kind == "unrecognized":
@@ -51,13 +53,14 @@ class ReplyPublisher:
             )
             return
         if not await self._still_theirs(prompt, key):
-            security.warning(
-                "reply to a prompt for a record this number no longer owns",
-                extra={
-                    **ids,
-                    "recipient_kind": prompt.recipient_kind,
-                    "recipient_id": prompt.recipient_id,
-                },
+            security_event(
+                "reply_for_record_not_owned",
+                service="dispatcher",
+                message_sid=sid,
+                intent=intent.kind,
+                recipient_kind=prompt.recipient_kind,
+                recipient_id=prompt.recipient_id,
+                notification_id=prompt.notification_id,
             )
             return
         reply = self._event(event, intent, prompt)

@@ -182,7 +182,7 @@ async def test_ack_from_anyone_else_changes_nothing(
     await harness.enroll()
     await harness.text("ACK 4821", from_phone=PHONE)  # a patient
     assert harness.events(AlertAcknowledged) == []
-    assert any(r.name == "mtm.dispatcher.security" for r in caplog.records)
+    assert any(r.name == "mtm.security" for r in caplog.records)
     assert all("+1512" not in r.getMessage() for r in caplog.records)
 
 

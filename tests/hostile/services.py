@@ -1,0 +1,146 @@
+"""All six services in this process against the real Kafka and Redis, as their app.py wires them
+(the gateway is an HTTP edge and consumes nothing; its input is fuzzed over HTTP instead)."""
+
+from __future__ import annotations
+
+import typing
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack, asynccontextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from faststream import FastStream
+from faststream.kafka import KafkaBroker
+from pydantic import TypeAdapter
+
+from services.adherence.app import build as build_adherence
+from services.adherence.core import Adherence
+from services.adherence.settings import AdherenceSettings
+from services.dispatcher.app import build as build_dispatcher
+from services.dispatcher.app import make_app as dispatcher_app
+from services.dispatcher.handlers import Handlers
+from services.dispatcher.sender import FakeSms
+from services.dispatcher.settings import DispatcherSettings
+from services.escalation.app import Service as Escalation
+from services.escalation.app import build as build_escalation
+from services.escalation.settings import EscalationSettings
+from services.reminders.app import build as build_reminders
+from services.reminders.settings import RemindersSettings
+from services.symptoms.app import build as build_symptoms
+from services.symptoms.settings import SymptomsSettings
+
+
+@dataclass(frozen=True)
+class Consumer:
+    """One subscription: a consumer group on some topics, and the type its handler accepts."""
+
+    service: str
+    group: str
+    topics: tuple[str, ...]
+    accepts: TypeAdapter[Any]
+    subscriber: Any = field(compare=False, repr=False)
+
+
+@dataclass
+class Running:
+    dispatcher: Handlers
+    sms: FakeSms
+    adherence: Adherence
+    escalation: Escalation
+    brokers: dict[str, KafkaBroker]
+    consumers: list[Consumer]
+
+    def groups_of(self, topic: str) -> list[Consumer]:
+        return [c for c in self.consumers if topic in c.topics]
+
+    def dead_consumers(self) -> list[str]:
+        """Subscribers whose consume loop stopped (crashed or was cancelled)."""
+        dead = []
+        for c in self.consumers:
+            tasks = list(getattr(c.subscriber, "tasks", []))
+            if not c.subscriber.running or not tasks or any(t.done() for t in tasks):
+                dead.append(c.group)
+        return dead
+
+
+def common(*, kafka: str, prefix: str, redis_url: str, namespace: str) -> dict[str, Any]:
+    return {
+        "env": "test",
+        "kafka": {
+            "bootstrap_servers": kafka,
+            "topic_prefix": prefix,
+            "retry_backoff_seconds": 0.05,
+        },
+        "redis": {"url": redis_url, "namespace": namespace},
+        "log": {"level": "WARNING"},
+    }
+
+
+def consumers_of(service: str, broker: KafkaBroker) -> list[Consumer]:
+    """The subscriptions of a built broker, with the handler's annotated event type."""
+    found = []
+    for sub in broker.subscribers:
+        [call] = sub.calls
+        hints = typing.get_type_hints(call.handler._original_call, include_extras=True)
+        accepts = next(v for k, v in hints.items() if k != "return")
+        found.append(
+            Consumer(
+                service=service,
+                group=sub.group_id,
+                topics=tuple(t.name for t in sub.topics),
+                accepts=TypeAdapter(accepts),
+                subscriber=sub,
+            )
+        )
+    return found
+
+
+@dataclass
+class Built:
+    """The six services wired but not started: their apps and their subscriptions."""
+
+    running: Running
+    apps: list[FastStream]
+
+
+def build_six(**env: str) -> Built:
+    """Build every service with its own broker and Redis client; nothing connects yet."""
+    base = common(**env)
+    sms = FakeSms()
+    d_rt, d_handlers = build_dispatcher(
+        DispatcherSettings(**base, dispatcher={"rate_per_second": 500.0}), sender=sms
+    )
+    reminders = build_reminders(RemindersSettings(**base))
+    a_rt, adherence, _ = build_adherence(AdherenceSettings(**base))
+    s_rt = build_symptoms(SymptomsSettings(**base))
+    escalation = build_escalation(EscalationSettings(**base))
+    e_app = escalation.rt.app()
+    e_app.on_startup(escalation.start_loops)
+    e_app.on_shutdown(escalation.stop_loops)
+    apps: dict[str, tuple[FastStream, KafkaBroker]] = {
+        "dispatcher": (dispatcher_app(d_rt, d_handlers), d_rt.broker),
+        "reminders": (reminders.app(), reminders.runtime.broker),
+        "adherence": (a_rt.app(), a_rt.broker),
+        "symptoms": (s_rt.app(), s_rt.broker),
+        "escalation": (e_app, escalation.rt.broker),
+    }
+    running = Running(
+        dispatcher=d_handlers,
+        sms=sms,
+        adherence=adherence,
+        escalation=escalation,
+        brokers={name: broker for name, (_, broker) in apps.items()},
+        consumers=[c for name, (_, broker) in apps.items() for c in consumers_of(name, broker)],
+    )
+    return Built(running, [app for app, _ in apps.values()])
+
+
+@asynccontextmanager
+async def started(built: Built) -> AsyncIterator[Running]:
+    """Start every app (lifespan, broker, loops); stop them all on exit."""
+    async with AsyncExitStack() as stack:
+        for app in built.apps:
+            await stack.enter_async_context(app.lifespan_context())
+            await app.start()
+            stack.push_async_callback(app.stop)
+        yield built.running
