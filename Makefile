@@ -101,5 +101,10 @@ down:
 generate: install
 	$(PY) -m deploy.generate
 
+# Throughput and latency scenarios on a private Kafka and Redis (bench/README.md); writes
+# bench/results/<date>.json and .md and prints the table. BENCH_SCALE=0.1 for a quick check.
+bench: install
+	$(PY) -m bench
+
 clean:
 	rm -rf .venv .pytest_cache .mypy_cache .ruff_cache

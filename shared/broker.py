@@ -50,7 +50,7 @@ TRUNCATED_BODY = 512 * 1024
 MAX_KEY = 1024
 """... and at most this much of its key."""
 TRUNCATED_HEADER = "dlq_truncated"
-"""Set (to the original size in bytes) on a dead letter whose body had to be cut."""
+"""Set on a dead letter that had to be cut to fit: the original sizes, `value=N key=M` bytes."""
 
 
 class InvalidEvent(ValueError):
@@ -285,7 +285,7 @@ class DeadLetterMiddleware(BaseMiddleware):
             # re-read forever and block its partition. Keep a marked head of it instead; such a
             # record cannot be replayed (shared.dlq skips it), only inspected.
             slim = {k: headers[k] for k in DLQ_HEADERS}
-            slim[TRUNCATED_HEADER] = str(len(value))
+            slim[TRUNCATED_HEADER] = f"value={len(value)} key={len(key or b'')}"
             await broker.publish(
                 value[:TRUNCATED_BODY],
                 topic=topics.dlq(topic),

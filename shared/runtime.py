@@ -21,9 +21,11 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
+from aiokafka.errors import KafkaError
 from faststream import FastStream
 from faststream.kafka import KafkaBroker, KafkaRouter
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from shared.broker import EventBus, make_broker
 from shared.clock import Clock, SystemClock
@@ -34,6 +36,9 @@ from shared.settings import BaseServiceSettings
 from shared.topics import redis_prefix
 
 log = logging.getLogger("mtm.runtime")
+
+STARTUP_RETRY_MAX_SECONDS = 5.0
+"""A service started during an outage looks for Redis and Kafka at least this often."""
 
 
 @dataclass
@@ -113,9 +118,32 @@ class Runtime:
             interval=health.interval_seconds,
         )
 
+    async def wait_for_infrastructure(self) -> None:
+        """Start during an outage instead of exiting: wait until Redis answers and Kafka takes
+        the producer's connection. (A process that exits is restarted by its supervisor, but
+        Kubernetes backs off for up to five minutes, and a page would wait that long.)"""
+        delay = 0.5
+        while True:
+            try:
+                await self.redis.ping()
+                await self.broker.connect()
+                return
+            except (RedisError, KafkaError, OSError) as exc:
+                log.warning(
+                    "waiting for Redis and Kafka",
+                    extra={
+                        "service": self.name,
+                        "error_class": type(exc).__name__,
+                        "retry_in": delay,
+                    },
+                )
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, STARTUP_RETRY_MAX_SECONDS)
+
     @asynccontextmanager
     async def lifespan(self) -> AsyncIterator[None]:
-        await self.redis.ping()
+        # Redis and Kafka are awaited in the app's first startup hook (wait_for_infrastructure),
+        # where a SIGTERM can still stop the process.
         log.info("service starting", extra={"service": self.name})
         # Live from here; ready once the broker has started and both stores answer.
         heartbeat = self.heartbeat()
@@ -129,12 +157,13 @@ class Runtime:
         log.info("service stopped", extra={"service": self.name})
 
     def app(self) -> FastStream:
-        """A FastStream app: Redis checked, broker started, then the background loops."""
+        """A FastStream app: Redis and Kafka awaited, broker started, then the background loops."""
         configure_logging(
             level=self.settings.log.level,
             json_format=self.settings.log.json_format,
             redact=self.settings.log.redact,
         )
         app = FastStream(self.broker, lifespan=self.lifespan)
+        app.on_startup(self.wait_for_infrastructure)  # first: services add their hooks after
         app.after_startup(self.start_background)
         return app

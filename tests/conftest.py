@@ -152,6 +152,13 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
             f"Redis at {_infra.redis_url.split('@')[-1]}"
         )
     terminalreporter.write_line(f"skipped tests: {skipped}")
+    stats = terminalreporter.stats
+    for report_ in stats.get("failed", []) + stats.get("error", []):
+        where = getattr(report_, "nodeid", "?")
+        phase = getattr(report_, "when", "?")
+        crash = getattr(getattr(report_, "longrepr", None), "reprcrash", None)
+        reason = crash.message.splitlines()[0][:200] if crash and crash.message else ""
+        terminalreporter.write_line(f"FAILED ({phase}) {where}: {reason}")
 
 
 def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:

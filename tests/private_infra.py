@@ -78,6 +78,10 @@ class PrivateKafka:
     def redis_url(self) -> str:
         return f"redis://{HOST}:{self.redis_port}/0"
 
+    def launcher_argv(self, command: str) -> list[str]:
+        """The launcher command line (`up`, `down`, `reset`, ...)."""
+        return [sys.executable, str(LAUNCHER), command]
+
     def _run(self, command: str) -> None:
         env = {
             **os.environ,
@@ -88,8 +92,9 @@ class PrivateKafka:
             "MTM_LOCAL_KAFKA_HEAP": self.heap,
         }
         result = subprocess.run(
-            [sys.executable, str(LAUNCHER), command],
+            self.launcher_argv(command),
             env=env,
+            cwd=ROOT,
             capture_output=True,
             text=True,
             timeout=self.timeout,

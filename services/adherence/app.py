@@ -50,7 +50,7 @@ def build(
     prefix = rt.key_prefix(RedisPrefix.ADHERENCE)
     svc = Adherence(
         state=State(rt.redis, prefix, clock=rt.clock, retention_days=cfg.retention_days),
-        timers=Timers(rt.redis, prefix, "doses"),
+        timers=Timers(rt.redis, prefix, "doses", buckets=cfg.timer_buckets),
         claims=Claims(rt.redis, prefix, done_ttl_seconds=CLAIM_MEMORY_SECONDS),
         alert_claims=Claims(rt.redis, f"{prefix}:alerts", done_ttl_seconds=ALERT_MEMORY_SECONDS),
         bus=rt.bus,

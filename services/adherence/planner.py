@@ -6,6 +6,7 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import date, datetime, timedelta
+from typing import Any
 
 from services.adherence.core import Adherence
 from services.adherence.rules.model import STEPS, Dose, Plan
@@ -22,6 +23,21 @@ def step_key(dose_id: str, step: str) -> str:
     return f"dose|{dose_id}|{step}"
 
 
+def dose_timer(dose_id: str, step: str) -> tuple[str, dict[str, Any]]:
+    """Key and payload of one step's timer. The key names the dose and the step, so the
+    payload stays empty: a payload repeating them made every stored value longer than Redis's
+    64-byte compact-encoding limit, about 250 instead of 125 bytes per pending timer."""
+    return step_key(dose_id, step), {}
+
+
+def parse_step_key(key: str) -> tuple[str, str] | None:
+    """(dose id, step) of a dose timer's key; None for any other key."""
+    if not key.startswith("dose|"):
+        return None
+    dose_id, sep, step = key[len("dose|") :].rpartition("|")
+    return (dose_id, step) if sep and dose_id and step else None
+
+
 def plan_key(kind: str, plan_id: str) -> str:
     """Timer key of a plan-level timer (horizon, gap, refill, lapse)."""
     return f"{kind}|{plan_id}"
@@ -30,12 +46,13 @@ def plan_key(kind: str, plan_id: str) -> str:
 async def arm(svc: Adherence, doses: list[Dose]) -> None:
     """Schedule every step of the doses, then mark them armed (re-arming is harmless: a step
     that already fired finds its claim done or its dose closed)."""
-    items = [
-        (step_key(d.dose_id, step), due, {"kind": "dose", "dose": d.dose_id, "step": step})
-        for d in doses
-        for step in STEPS
-        if (due := d.step_due(step)) is not None
-    ]
+    items = []
+    for d in doses:
+        for step in STEPS:
+            due = d.step_due(step)
+            if due is not None:
+                key, payload = dose_timer(d.dose_id, step)
+                items.append((key, due, payload))
     if items:
         await svc.timers.schedule_many(items)
     for dose in doses:

@@ -81,6 +81,12 @@ class AdherenceSection(BaseModel):
     timer_lease_seconds: float = Field(default=30, gt=0, description="Re-fire after a crash (s).")
     timer_poll_seconds: float = Field(default=0.25, gt=0, description="Real seconds.")
     timer_max_attempts: int = Field(default=10, ge=1)
+    timer_buckets: int = Field(
+        default=8192,
+        ge=1,
+        description="Buckets of the dose timers, about pending timers / 100 (shared/timers.py); "
+        "stored on first use. 8192 suits some 800,000: 50,000 patients, 4 steps a dose, 3 days.",
+    )
     timer_retry_seconds: float = Field(default=5, ge=0, description="Real seconds, x attempt.")
     claim_lease_seconds: float = Field(default=10, gt=0, description="Publish claim lease (s).")
     sim: SimClockSettings = Field(default_factory=SimClockSettings)

@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.exceptions import NoScriptError
 
 from services.adherence.codec import (
     dose_from_hash,
@@ -23,6 +24,7 @@ from services.adherence.codec import (
     plan_to_json,
 )
 from services.adherence.rules.model import Dose, Fill, Patient, Plan
+from services.adherence.rules.schedule import parse_dose_id
 from shared.broker import TransientError
 from shared.clock import Clock
 
@@ -126,6 +128,24 @@ class State:
         raw = await self.redis.hgetall(self._dose_key(dose_id))
         return dose_from_hash(raw) if raw else None
 
+    async def dose_and_plan(self, dose_id: str) -> tuple[Dose | None, Plan | None]:
+        """A dose and its plan, in one round trip when the dose id names the plan (it does:
+        `plan:YYYY-MM-DD:HH:MM`); a timer step reads both for every reminder of a burst."""
+        parsed = parse_dose_id(dose_id)
+        if parsed is None:
+            dose = await self.dose(dose_id)
+            return dose, (await self.plan(dose.plan_id) if dose is not None else None)
+        async with self.redis.pipeline(transaction=False) as pipe:
+            pipe.hgetall(self._dose_key(dose_id))
+            pipe.get(self.key("plan", parsed[0]))
+            raw_dose, raw_plan = await pipe.execute()
+        dose = dose_from_hash(raw_dose) if raw_dose else None
+        if dose is None:
+            return None, None
+        if dose.plan_id != parsed[0]:  # a plan id with colons of its own: read it by name
+            return dose, await self.plan(dose.plan_id)
+        return dose, plan_from_json(raw_plan) if raw_plan is not None else None
+
     async def doses(self, plan_id: str, *, since: datetime) -> list[Dose]:
         """The plan's doses scheduled at or after `since`, in order (expired ones are pruned)."""
         index = self._index(plan_id)
@@ -202,6 +222,25 @@ class State:
 
     async def record_prompt(self, patient_id: str, at: datetime) -> None:
         await self._latest(keys=[self.key("patient", patient_id)], args=["last_prompt_ms", _ms(at)])
+
+    async def prompt_sent(
+        self, dose_id: str, patient_id: str, at: datetime, *, field: str | None
+    ) -> None:
+        """`note(dose_id, field=at)` (when a field is given) and `record_prompt`, in one round
+        trip. The script goes by EVALSHA alone (a Script on a pipeline adds a SCRIPT EXISTS
+        round trip to every execute); if Redis lost it, `record_prompt` loads it again."""
+        if field is None:
+            await self.record_prompt(patient_id, at)
+            return
+        try:
+            async with self.redis.pipeline(transaction=False) as pipe:
+                pipe.hset(self._dose_key(dose_id), field, at.isoformat())
+                pipe.evalsha(
+                    self._latest.sha, 1, self.key("patient", patient_id), "last_prompt_ms", _ms(at)
+                )
+                await pipe.execute()
+        except NoScriptError:
+            await self.record_prompt(patient_id, at)
 
     async def link_caregiver(self, patient_id: str, caregiver_id: str, *, linked: bool) -> None:
         key = self.key("patient", patient_id, "caregivers")

@@ -10,7 +10,13 @@ from datetime import timedelta
 from services.adherence import messages
 from services.adherence.alerting import review_patient, review_plan
 from services.adherence.core import Adherence
-from services.adherence.planner import materialize, schedule_refills, step_key
+from services.adherence.planner import (
+    dose_timer,
+    materialize,
+    parse_step_key,
+    schedule_refills,
+    step_key,
+)
 from services.adherence.rules.model import Dose, Plan
 from services.adherence.rules.refills import fills_for_plan, refill_schedule
 from services.adherence.rules.schedule import local_today, resolve_local
@@ -40,7 +46,10 @@ async def route(svc: Adherence, timer: Timer) -> None:
     """Run the step a timer stands for."""
     payload = timer.payload
     kind = payload.get("kind")
-    if kind == "dose":
+    parsed = parse_step_key(timer.key) if kind is None else None
+    if parsed is not None:
+        await dose_step(svc, *parsed)
+    elif kind == "dose":  # armed before dose timers went payload-free: the payload names them
         await dose_step(svc, payload["dose"], payload["step"])
     elif kind == "datagap":
         await review_patient(svc, payload["patient"])
@@ -51,8 +60,7 @@ async def route(svc: Adherence, timer: Timer) -> None:
 
 
 async def dose_step(svc: Adherence, dose_id: str, step: str) -> None:
-    dose = await svc.state.dose(dose_id)
-    plan = await svc.state.plan(dose.plan_id) if dose is not None else None
+    dose, plan = await svc.state.dose_and_plan(dose_id)
     if dose is None or plan is None:
         return
     if step in ("reminder", "followup"):
@@ -78,18 +86,14 @@ async def prompt(svc: Adherence, plan: Plan, dose: Dose, step: messages.Prompt) 
         if pending is not None or (sent is not None and sent + offset > now + SLACK):
             retry = (sent or now) + offset
             if retry < dose.cutoff_at:
-                await svc.timers.schedule(
-                    step_key(dose.dose_id, "followup"),
-                    retry,
-                    {"kind": "dose", "dose": dose.dose_id, "step": step},
-                )
+                key, payload = dose_timer(dose.dose_id, "followup")
+                await svc.timers.schedule(key, retry, payload)
             return
     event = messages.dose_prompt(dose, plan, step)
     fresh = await svc.publish_once(event.dedup_key, event)
     field = "reminded_at" if step == "reminder" else "followed_up_at"
-    if getattr(dose, field) is None:
-        await svc.state.note(dose.dose_id, **{field: now.isoformat()})
-    await svc.state.record_prompt(dose.patient_id, now)
+    first = getattr(dose, field) is None
+    await svc.state.prompt_sent(dose.dose_id, dose.patient_id, now, field=field if first else None)
     if fresh:
         log.info(
             "dose prompt requested",
@@ -109,8 +113,7 @@ async def caregiver(svc: Adherence, plan: Plan, dose: Dose) -> None:
     if dose.status not in ("pending", "missed") or not plan.active:
         return
     delay = svc.config.windows.caregiver_delay
-    key = step_key(dose.dose_id, "caregiver")
-    payload = {"kind": "dose", "dose": dose.dose_id, "step": "caregiver"}
+    key, payload = dose_timer(dose.dose_id, "caregiver")
     if dose.reminded_at is None and dose.followed_up_at is None:
         # Not asked yet (a reminder postponed by an outage): look again later, while it can be.
         if dose.status == "pending" and now + SLACK < dose.cutoff_at:

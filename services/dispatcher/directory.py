@@ -117,6 +117,16 @@ class Directory:
         raw = await self.redis.get(self._key("optout", key))
         return OptOut(**json.loads(raw)) if raw else None
 
+    def queue_number_state(self, pipe: Pipeline, key: str) -> None:
+        """Queue, on a caller's pipeline, the two reads `number_state_of` turns into the
+        number's opt-out record and invalid mark (one round trip with the caller's reads)."""
+        pipe.get(self._key("optout", key))
+        pipe.exists(self._key("invalid", key))
+
+    @staticmethod
+    def number_state_of(optout: Any, invalid: Any) -> tuple[OptOut | None, bool]:
+        return (OptOut(**json.loads(optout)) if optout else None), bool(invalid)
+
     async def opt_out(self, key: str, *, evidence: str, at: datetime, confirm: bool) -> OptOut:
         """Record an opt-out unless one is already recorded; returns the recorded one."""
         record = OptOut(evidence=evidence, at=at.isoformat(), confirmation_pending=confirm)

@@ -73,9 +73,7 @@ class Dispatcher:
         now = self.svc.clock.now()
         contact = await self._recipient(req)
         in_reply = await answers_the_patient(self.svc.directory, req, contact, now)
-        target, caps = await self._target(req, contact, now, in_reply=in_reply)
-        nid = str(req.notification_id)
-        counts = await self.svc.store.cap_counts(caps, nid) if caps else Counts()
+        target, caps, counts = await self._target(req, contact, now, in_reply=in_reply)
         ask = Ask(
             category=req.category,
             priority=req.priority,
@@ -115,21 +113,33 @@ class Dispatcher:
 
     async def _target(
         self, req: NotificationRequested, contact: Contact | None, now: datetime, *, in_reply: bool
-    ) -> tuple[Target, CapKeys | None]:
+    ) -> tuple[Target, CapKeys | None, Counts]:
+        """Who and where the recipient is, what the number allows, and the cap counts (the
+        number's state and the counts are read in one round trip)."""
         if contact is None:
             facts = ConsentFacts(
                 recipient_kind=req.recipient.kind, programs=frozenset(), phone_opted_out=False
             )
             window = self.svc.window(Contact(kind="", id="", phone=""))
-            return Target(phone=None, zone="UTC", window=window, consent=facts), None
+            return Target(phone=None, zone="UTC", window=window, consent=facts), None, Counts()
         programs, discharged = frozenset(contact.programs), contact.discharged
         if contact.kind == "caregiver":
             patient = await self.svc.directory.get("patient", req.patient_id or "")
             linked = patient is not None and patient.id in contact.patients
             programs = frozenset(patient.programs) if linked and patient else frozenset()
             discharged = bool(patient and patient.discharged)
-        key = contact.phone_key
-        opt_out = await self.svc.directory.opt_out_state(key)
+        zone = self.svc.zone(contact)
+        caps = None
+        if counts_against_cap(category=req.category, priority=req.priority, in_reply=in_reply):
+            day, week = periods(now, zone)
+            caps = self.svc.store.cap_keys(contact.kind, contact.id, day, week)
+        async with self.svc.store.redis.pipeline(transaction=False) as pipe:
+            self.svc.directory.queue_number_state(pipe, contact.phone_key)
+            if caps is not None:
+                self.svc.store.queue_cap_counts(pipe, caps, str(req.notification_id))
+            read = await pipe.execute()
+        opt_out, invalid = self.svc.directory.number_state_of(read[0], read[1])
+        counts = self.svc.store.counts_of(*read[2:5]) if caps is not None else Counts()
         facts = ConsentFacts(
             recipient_kind=contact.kind,
             programs=programs,
@@ -137,19 +147,14 @@ class Dispatcher:
             discharged=discharged,
             confirmation_pending=bool(opt_out and opt_out.confirmation_pending),
         )
-        zone = self.svc.zone(contact)
         target = Target(
             phone=contact.phone,
             zone=zone,
             window=self.svc.window(contact),
             consent=facts,
-            number_invalid=await self.svc.directory.is_invalid(key),
+            number_invalid=invalid,
         )
-        caps = None
-        if counts_against_cap(category=req.category, priority=req.priority, in_reply=in_reply):
-            day, week = periods(now, zone)
-            caps = self.svc.store.cap_keys(contact.kind, contact.id, day, week)
-        return target, caps
+        return target, caps, counts
 
     async def _send(
         self,

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 
 # Reserve the next slot: theoretical arrival time = max(now, tat) + interval. Returns the wait.
 _RESERVE = """
@@ -31,6 +33,23 @@ class RateLimiter:
         wait = await self._reserve(
             keys=[f"{self.prefix}:rate:{sender}"], args=[now_ms, self.interval_ms]
         )
+        return self.seconds(wait)
+
+    def queue(self, pipe: Pipeline, sender: str) -> None:
+        """Queue a slot reservation on a caller's pipeline; `seconds(result)` is the wait.
+
+        By EVALSHA alone: a Script on a pipeline costs an extra SCRIPT EXISTS round trip on
+        every execute. If Redis lost the script (a restart), execute raises NoScriptError and
+        the caller reserves with `slot()`, which loads it again."""
+        now_ms = int(time.time() * 1000)
+        pipe.evalsha(self._reserve.sha, 1, f"{self.prefix}:rate:{sender}", now_ms, self.interval_ms)
+
+    async def slot(self, sender: str) -> float:
+        """Reserve a slot; the seconds to wait for it."""
+        return await self._slot(sender)
+
+    @staticmethod
+    def seconds(wait: Any) -> float:
         return max(0.0, float(wait) / 1000)
 
     async def wait(self, sender: str) -> float:

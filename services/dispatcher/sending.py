@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+from redis.exceptions import NoScriptError
+
 from services.dispatcher.directory import Contact
 from services.dispatcher.rules.errors import backoff, classify_send_error
 from services.dispatcher.sender import Found, Outbound, SendFailed
@@ -69,11 +71,18 @@ class Twilio:
                 )
                 return Result(sid=found.sid)
             started = since
-        await self.svc.store.begin_attempt(key, message, started)
-        if urgent:
-            await self.svc.limiter.take(site.sender)
-        else:
-            await self.svc.limiter.wait(site.sender)
+        # The attempt record and the rate slot in one round trip; urgent texts take the slot
+        # without waiting for it.
+        try:
+            async with self.svc.store.redis.pipeline(transaction=False) as pipe:
+                self.svc.store.queue_begin_attempt(pipe, key, message, started)
+                self.svc.limiter.queue(pipe, site.sender)
+                _, wait = await pipe.execute()
+            delay = self.svc.limiter.seconds(wait)
+        except NoScriptError:  # Redis restarted and lost the script; the record is written
+            delay = await self.svc.limiter.slot(site.sender)
+        if delay > 0 and not urgent:
+            await asyncio.sleep(delay)
         return await self._create(message, started, key)
 
     async def _create(self, message: Outbound, started: datetime, key: str) -> Result:

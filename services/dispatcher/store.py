@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from hashlib import sha256
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -148,8 +149,10 @@ class SendStore:
     async def hold_dedup(self, dedup_key: str, notification_id: str) -> str:
         """Take the business key for this notification; returns whoever holds it."""
         key = self._key("dedup", sha256(dedup_key.encode()).hexdigest()[:40])
-        await self.redis.set(key, notification_id, nx=True, ex=DEDUP_TTL)
-        holder = await self.redis.get(key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.set(key, notification_id, nx=True, ex=DEDUP_TTL)
+            pipe.get(key)
+            _, holder = await pipe.execute()
         return holder.decode() if isinstance(holder, bytes) else str(holder or notification_id)
 
     async def drop_dedup(self, dedup_key: str, notification_id: str) -> None:
@@ -162,6 +165,14 @@ class SendStore:
         return Attempt(**json.loads(raw)) if raw else None
 
     async def begin_attempt(self, send_key: str, message: Outbound, started: datetime) -> None:
+        async with self.redis.pipeline(transaction=False) as pipe:
+            self.queue_begin_attempt(pipe, send_key, message, started)
+            await pipe.execute()
+
+    def queue_begin_attempt(
+        self, pipe: Pipeline, send_key: str, message: Outbound, started: datetime
+    ) -> None:
+        """Queue the attempt record on a caller's pipeline (see begin_attempt)."""
         record = Attempt(
             started_at=started.isoformat(),
             to=message.to,
@@ -169,9 +180,7 @@ class SendStore:
             from_number=message.from_number,
             messaging_service_sid=message.messaging_service_sid,
         )
-        await self.redis.set(
-            self._key("attempt", send_key), json.dumps(asdict(record)), ex=ATTEMPT_TTL
-        )
+        pipe.set(self._key("attempt", send_key), json.dumps(asdict(record)), ex=ATTEMPT_TTL)
 
     async def drop_attempt(self, send_key: str) -> None:
         await self.redis.delete(self._key("attempt", send_key))
@@ -187,10 +196,18 @@ class SendStore:
 
     async def cap_counts(self, keys: CapKeys, notification_id: str) -> Counts:
         async with self.redis.pipeline(transaction=False) as pipe:
-            pipe.scard(keys.day)
-            pipe.scard(keys.week)
-            pipe.sismember(keys.week, notification_id)
-            day, week, member = await pipe.execute()
+            self.queue_cap_counts(pipe, keys, notification_id)
+            return self.counts_of(*await pipe.execute())
+
+    @staticmethod
+    def queue_cap_counts(pipe: Pipeline, keys: CapKeys, notification_id: str) -> None:
+        """Queue the three reads `counts_of` turns into Counts, on a caller's pipeline."""
+        pipe.scard(keys.day)
+        pipe.scard(keys.week)
+        pipe.sismember(keys.week, notification_id)
+
+    @staticmethod
+    def counts_of(day: Any, week: Any, member: Any) -> Counts:
         return Counts(day=int(day), week=int(week), already_counted=bool(member))
 
     def pipeline(self) -> Pipeline:

@@ -1,0 +1,1 @@
+"""The five scenarios of `make bench`."""
