@@ -39,6 +39,7 @@ from services.demo.steps import (
     Enrol,
     Fill,
     PlanCheckIn,
+    Resolve,
     StartPlan,
     Step,
     Text,
@@ -100,7 +101,9 @@ def script() -> list[tuple[datetime, Step]]:
         # Ana's weekly check-in opens at 16:00; she answers each question a minute later.
         *((AUSTIN.at(tue, f"16:{n:02d}"), Text(ANA, str(v))) for n, v in enumerate(ANSWERS, 1)),
         (AUSTIN.at(tue, "17:11"), Ack(KIM)),
+        (AUSTIN.at(tue, "17:32"), Resolve(KIM)),
         (SEATTLE.at(tue, "20:04"), Ack(OKAFOR)),
+        (SEATTLE.at(tue, "20:25"), Resolve(OKAFOR)),
         (EL_PASO.at(tue, "21:03"), Text(LUIS, "1")),
     ]
     return sorted(((at.astimezone(UTC), step) for at, step in steps), key=lambda s: s[0])

@@ -231,6 +231,18 @@ class Ack:
 
 
 @dataclass(frozen=True)
+class Resolve:
+    """A clinician closes the alert of the last page they got: "RESOLVE <code>" (an ACK alone
+    leaves it open, and an hour later the service reminds them and pages the next step)."""
+
+    clinician: Clinician
+
+    def messages(self, ctx: Context, key: str) -> list[ev.Event | Inbound]:
+        code = ctx.last_page_code(self.clinician.id)
+        return [_inbound(key, self.clinician, f"RESOLVE {code}")]
+
+
+@dataclass(frozen=True)
 class PlanCheckIn:
     """The clinic asks a patient a check-in by SMS every week, on a weekday (0 = Monday)."""
 

@@ -47,7 +47,12 @@ def summary(t: Timeline, *, start: datetime, end: datetime) -> list[str]:
         minutes = int((a.acked_at - a.first_page).total_seconds() // 60)
         by = WHO[a.acked_by].name if a.acked_by in WHO else a.acked_by
         ladder = f"escalated {a.escalations}x" if a.escalations else "no escalation"
-        out.append(f"{head} {minutes:>3} min  by {by}, {ladder}")
+        closed = (
+            f", resolved {int((a.resolved_at - a.acked_at).total_seconds() // 60)} min later"
+            if a.resolved_at is not None
+            else ", not resolved"
+        )
+        out.append(f"{head} {minutes:>3} min  by {by}, {ladder}{closed}")
     if not paged:
         out.append("    (no pages)")
     return out

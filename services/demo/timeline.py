@@ -95,6 +95,7 @@ class Alert:
     escalations: int = 0
     acked_by: str = ""
     acked_at: datetime | None = None
+    resolved_at: datetime | None = None
 
 
 class Timeline:
@@ -313,6 +314,15 @@ class Timeline:
         name = WHO[e.clinician_id].name if e.clinician_id in WHO else e.clinician_id
         detail = f"alert {e.code} by {name}; the ladder stops"
         self._add(*self._on_call(alert), "alert acknowledged", detail)
+
+    def _AlertResolved(self, e: ev.AlertResolved) -> None:
+        alert = self.alerts.get(e.alert_id or "")
+        if e.source != "escalation" or alert is None or alert.resolved_at is not None:
+            return
+        alert.resolved_at = self.clock.now()
+        name = WHO[e.clinician_id].name if e.clinician_id in WHO else e.clinician_id
+        detail = f"alert {e.code} by {name} ({e.outcome}); closed"
+        self._add(*self._on_call(alert), "alert resolved", detail)
 
     def _OperationalWarning(self, e: ev.OperationalWarning) -> None:
         site = SITE_BY_ID.get(e.site_id or "")

@@ -131,6 +131,16 @@ TEXTS: dict[str, Texts] = {
             "Responda ACK {code} para confirmar.",
         },
     ),
+    "clinician_resolve_reminder": Texts(
+        audience="clinician",
+        opt_out_text=False,
+        minimal={
+            "en": "{site}: {severity} alert {code} acknowledged, not resolved. "
+            "Reply RESOLVE {code} when done.",
+            "es": "{site}: alerta {severity} {code} confirmada, sin resolver. "
+            "Responda RESOLVE {code} al terminar.",
+        },
+    ),
     "clinician_notice": Texts(
         audience="clinician",
         opt_out_text=False,

@@ -5,20 +5,25 @@ of a clinician's "ACK 4821" (source `dispatcher`, usually without alert_id), the
 service's confirmation (source `escalation`, with alert_id), which is the audit step. Only
 readings are acted on, and only after checking that the clinician was paged for that code;
 confirmations are this service's own output and are never read back (no loop).
+
+An ACK stops the ladder but does not close the alert: it arms the resolve-by check (see
+unresolved.py) on the alert's timer; RESOLVE cancels it and closes the alert.
 """
 
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Any
 
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
-from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
+from services.escalation.deps import ALERT_TIMERS, UNRESOLVED, Deps, alert_stream
 from services.escalation.model import AlertState
 from services.escalation.rules import messages as msg
 from services.escalation.rules.auth import may_acknowledge, may_resolve
+from services.escalation.rules.policy import unresolved_wait
 from shared.events import AlertAcknowledged, AlertResolved
 from shared.logging import security_event
 
@@ -115,16 +120,23 @@ async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAc
     if not verdict.allowed:
         return verdict.reason
     now = deps.clock.now()
+    # Acknowledged is not resolved: the ladder's timer becomes the resolve-by check.
+    wait = unresolved_wait(deps.resolve_plan(state), 0)
+    resolve_by = now + timedelta(seconds=wait) if wait is not None else None
     acked = state.model_copy(
         update={
             "status": "acknowledged",
             "acknowledged_by": event.clinician_id,
             "acknowledged_at": now,
             "next_due": None,
+            "resolve_by": resolve_by,
+            "reminders": 0,
         }
     )
     ops = [
-        ob.cancel(ALERT_TIMERS, alert_id),
+        ob.cancel(ALERT_TIMERS, alert_id)
+        if resolve_by is None
+        else ob.schedule(ALERT_TIMERS, alert_id, resolve_by, {UNRESOLVED: state.next_step}),
         ob.publish(
             msg.acknowledged(
                 alert_id=alert_id,
@@ -189,7 +201,9 @@ async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolv
             )
         ),
     ]
-    if state.status == "open":
+    if state.status == "open" or state.reminders:
+        # The others paged stand down; after a re-escalation that includes those it paged (a
+        # notice keeps its id per clinician, so nobody gets a second one).
         ops.extend(_notices(deps, state, event.clinician_id))
     closed = state.model_copy(
         update={
@@ -197,6 +211,7 @@ async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolv
             "resolved_by": event.clinician_id,
             "resolved_at": now,
             "next_due": None,
+            "resolve_by": None,
         }
     )
     pipe.multi()

@@ -80,6 +80,8 @@ async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict
             next_reason="severity_raised",
             acknowledged_by=None,
             acknowledged_at=None,
+            resolve_by=None,
+            reminders=0,
         )
         ops.append(ob.schedule(ALERT_TIMERS, current.alert_id, due, {"step": current.next_step}))
     pipe.multi()

@@ -13,10 +13,10 @@ from redis.asyncio import Redis
 from services.escalation.deps import ALERT_TIMERS, DIGEST_TIMERS, Deps
 from services.escalation.digest import fire_digest
 from services.escalation.handlers import make_router
-from services.escalation.ladder import fire_step
 from services.escalation.outbox import Outbox
 from services.escalation.settings import EscalationSettings
 from services.escalation.state import Store
+from services.escalation.unresolved import fire_alert_timer
 from services.escalation.upkeep import Upkeep
 from shared.clock import Clock
 from shared.idempotency import Claims
@@ -102,7 +102,7 @@ def build(
     service = Service(
         rt=rt,
         deps=deps,
-        alert_worker=worker(alert_timers, partial(fire_step, deps)),
+        alert_worker=worker(alert_timers, partial(fire_alert_timer, deps)),
         digest_worker=worker(digest_timers, partial(fire_digest, deps)),
         upkeep=Upkeep(deps),
     )

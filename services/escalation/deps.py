@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
+from services.escalation.model import AlertState
 from services.escalation.outbox import Outbox
 from services.escalation.rules.localtime import next_local
 from services.escalation.rules.policy import LadderPlan
@@ -16,6 +17,8 @@ from shared.timers import Timers
 
 ALERT_TIMERS = "alerts"
 DIGEST_TIMERS = "digest"
+UNRESOLVED = "unresolved"
+"""Payload key of an alert timer that is a resolve-by check (a ladder step's is `step`)."""
 
 
 def alert_stream(alert_id: str) -> str:
@@ -43,8 +46,21 @@ class Deps:
             delays=tuple(ladder.delays_seconds),
             repeat_every=ladder.repeat_every_seconds,
             max_repeats=ladder.max_repeats,
+            resolve_within=ladder.resolve_within_seconds,
+            max_reminders=ladder.max_reminders,
         )
         return plan.scaled(self.config.time_scale)
+
+    def resolve_plan(self, state: AlertState) -> LadderPlan:
+        """The alert's frozen ladder; for an alert opened before resolve-by existed (its
+        snapshot has no `resolve_within`), the current settings' deadline and bound."""
+        plan = state.ladder
+        if "resolve_within" in state.plan:
+            return plan
+        current = self.ladder(state.severity)
+        return replace(
+            plan, resolve_within=current.resolve_within, max_reminders=current.max_reminders
+        )
 
     def site_zone(self, site_id: str, roster_zone: str | None = None) -> str:
         site = self.config.sites.get(site_id)

@@ -1,6 +1,7 @@
 """Firing an alert's next step: page whom the ladder says, audit it, schedule the step after.
 
-One durable timer per alert (key = alert id, payload = the step it is due to fire). Firing
+One durable timer per alert (key = alert id, payload = the step it is due to fire; after an
+ACK the same timer is the alert's resolve-by check, see unresolved.py). Firing
 step N claims `alert:<id>:step:<N>`, then in one transaction records the step in the alert's
 state, completes the claim and queues the pages, the audit events and the next timer in the
 outbox. A worker that dies before the commit leaves the timer leased: it fires again after the
@@ -37,7 +38,7 @@ def _firable(state: AlertState | None, step: int) -> bool:
 
 
 async def fire_step(deps: Deps, timer: Timer) -> None:
-    """The timer handler of the `alerts` namespace."""
+    """Fire ladder step `payload.step` (`unresolved.fire_alert_timer` routes the other kind)."""
     alert_id, step = timer.key, int(timer.payload["step"])
     if not _firable(await deps.store.alert(alert_id), step):
         await deps.outbox.flush(alert_stream(alert_id))
@@ -63,7 +64,50 @@ async def fire_step(deps: Deps, timer: Timer) -> None:
     await deps.outbox.flush(alert_stream(alert_id))
 
 
-async def _targets(
+def page_ops_for(
+    deps: Deps,
+    state: AlertState,
+    step: int,
+    clinician_id: str,
+    role: str,
+    now: datetime,
+    *,
+    reminder: bool = False,
+) -> tuple[Page, list[ob.Op]]:
+    """A page of step `step` (or an unresolved reminder to the acknowledger) and its audit."""
+    assert state.code is not None  # an open or acknowledged alert always has its code
+    request = (msg.reminder_request if reminder else msg.page_request)(
+        alert_id=state.alert_id,
+        site_id=state.site_id,
+        code=state.code,
+        severity=state.severity,
+        site_name=deps.config.site_name(state.site_id),
+        step=step,
+        clinician_id=clinician_id,
+        now=now,
+    )
+    page = Page(
+        step=step,
+        clinician_id=clinician_id,
+        notification_id=str(request.notification_id),
+        role=role,
+    )
+    audit = msg.paged(
+        alert_id=state.alert_id,
+        patient_id=state.patient_id,
+        site_id=state.site_id,
+        code=state.code,
+        step=step,
+        clinician_id=clinician_id,
+        role=role,
+        notification_id=page.notification_id,
+        severity=state.severity,
+        now=now,
+    )
+    return page, [ob.publish(request), ob.publish(audit)]
+
+
+async def page_targets(
     deps: Deps, state: AlertState, rung: Step | None, step: int, now: datetime
 ) -> tuple[list[tuple[str, str]], list[ob.Op]]:
     """Whom this step pages (clinician, role), and the operator warnings it raises."""
@@ -125,42 +169,13 @@ async def _commit(
                 )
             )
         )
-    targets, warnings = await _targets(deps, state, rung, step, now)
+    targets, warnings = await page_targets(deps, state, rung, step, now)
     ops.extend(warnings)
     pages = []
     for clinician_id, role in targets:
-        request = msg.page_request(
-            alert_id=alert_id,
-            site_id=state.site_id,
-            code=state.code,
-            severity=state.severity,
-            site_name=deps.config.site_name(state.site_id),
-            step=step,
-            clinician_id=clinician_id,
-            now=now,
-        )
-        page = Page(
-            step=step,
-            clinician_id=clinician_id,
-            notification_id=str(request.notification_id),
-            role=role,
-        )
+        page, page_ops = page_ops_for(deps, state, step, clinician_id, role, now)
         pages.append(page)
-        ops.append(ob.publish(request))
-        ops.append(
-            ob.publish(
-                msg.paged(
-                    **ids,
-                    code=state.code,
-                    step=step,
-                    clinician_id=clinician_id,
-                    role=role,
-                    notification_id=page.notification_id,
-                    severity=state.severity,
-                    now=now,
-                )
-            )
-        )
+        ops.extend(page_ops)
     wait = wait_before(plan, step + 1 - state.base)
     if not targets and wait is not None:
         # Nobody to page: go straight on to the next rung; after the last, look again soon.

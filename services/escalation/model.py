@@ -51,6 +51,11 @@ class AlertState(BaseModel):
     pages: list[Page] = Field(default_factory=list)
     acknowledged_by: str | None = None
     acknowledged_at: datetime | None = None
+    resolve_by: datetime | None = None
+    """While acknowledged: when the outcome is due (the resolve-by timer); None: not required,
+    or the reminders are used up."""
+    reminders: int = 0
+    """Unresolved reminders sent since the last acknowledgement."""
     resolved_by: str | None = None
     resolved_at: datetime | None = None
 

@@ -37,6 +37,20 @@ class Ladder(BaseModel):
     max_repeats: int | None = Field(
         default=None, ge=0, description="Repeat rounds at most (None: until acknowledged)."
     )
+    resolve_within_seconds: float | None = Field(
+        default=3600,
+        gt=0,
+        description="Acknowledged is not resolved (domain 8.2 step 4): how long an acknowledged "
+        "alert may wait for the clinician's outcome (RESOLVE <code>); then the acknowledger is "
+        "reminded and the next rung above them paged, again at this interval. None: no outcome "
+        "required (P2/P3).",
+    )
+    max_reminders: int | None = Field(
+        default=3,
+        ge=1,
+        description="Unresolved reminders at most per acknowledgement; the last one also raises "
+        "OperationalWarning(alert_unresolved) and no more follow (None: until resolved).",
+    )
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -48,13 +62,25 @@ class Ladder(BaseModel):
 
 
 def _p0() -> Ladder:
-    # domain 8.2 ESC-*: primary at once, backup at +15 min, director at +30, re-page every 5 min.
-    return Ladder(delays_seconds=[0, 900, 900], repeat_every_seconds=300)
+    # domain 8.2 ESC-*: primary at once, backup at +15 min, director at +30, re-page every 5 min;
+    # step 4: an outcome within 60 min of the ACK, else re-escalate (hourly, 3 times).
+    return Ladder(
+        delays_seconds=[0, 900, 900],
+        repeat_every_seconds=300,
+        resolve_within_seconds=3600,
+        max_reminders=3,
+    )
 
 
 def _p1() -> Ladder:
-    # domain 8.2: ack within 60 min, else the backup; the director an hour after that.
-    return Ladder(delays_seconds=[0, 3600, 3600], repeat_every_seconds=1800)
+    # domain 8.2: ack within 60 min, else the backup; the director an hour after that; patient
+    # contact the same day (<= 4 h in business hours): an outcome within 4 h of the ACK.
+    return Ladder(
+        delays_seconds=[0, 3600, 3600],
+        repeat_every_seconds=1800,
+        resolve_within_seconds=4 * 3600,
+        max_reminders=2,
+    )
 
 
 class Ladders(BaseModel):
@@ -62,8 +88,8 @@ class Ladders(BaseModel):
 
     P0: Ladder = Field(default_factory=_p0)
     P1: Ladder = Field(default_factory=_p1)
-    P2: Ladder = Field(default_factory=lambda: Ladder(mode="digest"))
-    P3: Ladder = Field(default_factory=lambda: Ladder(mode="digest"))
+    P2: Ladder = Field(default_factory=lambda: Ladder(mode="digest", resolve_within_seconds=None))
+    P3: Ladder = Field(default_factory=lambda: Ladder(mode="digest", resolve_within_seconds=None))
 
 
 def _default_sites() -> dict[str, SiteConfig]:

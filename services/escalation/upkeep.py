@@ -1,12 +1,13 @@
-"""The background loop: retries outbox entries left behind and makes sure every open alert and
-every waiting digest has its timer (after a crash, or a timer that used up its attempts)."""
+"""The background loop: retries outbox entries left behind and makes sure every open alert, every
+acknowledged alert waiting for its outcome, and every waiting digest has its timer (after a
+crash, or a timer that used up its attempts)."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 
-from services.escalation.deps import Deps, alert_stream
+from services.escalation.deps import UNRESOLVED, Deps, alert_stream
 from services.escalation.digest import digest_stream
 
 log = logging.getLogger("mtm.escalation.upkeep")
@@ -26,19 +27,21 @@ class Upkeep:
         fixed = 0
         for alert_id in await store.open_alert_ids():
             state = await store.alert(alert_id)
-            if state is None or state.status != "open" or state.next_due is None:
+            if state is None:
+                continue
+            if state.status == "open" and state.next_due is not None:
+                due, want = state.next_due, {"step": state.next_step}
+            elif state.status == "acknowledged" and state.resolve_by is not None:
+                due, want = state.resolve_by, {UNRESOLVED: state.next_step}  # resolve-by check
+            else:
                 continue
             if alert_stream(alert_id) in pending:
                 continue  # its outbox still holds the timer to schedule
             _, payload = await deps.alert_timers.get(alert_id)
             if payload is None:
-                await deps.alert_timers.schedule(
-                    alert_id, state.next_due, {"step": state.next_step}
-                )
+                await deps.alert_timers.schedule(alert_id, due, want)
                 fixed += 1
-                log.warning(
-                    "alert timer re-created", extra={"alert_id": alert_id, "step": state.next_step}
-                )
+                log.warning("alert timer re-created", extra={"alert_id": alert_id, **want})
         for site_id in await store.digest_sites():
             if digest_stream(site_id) in pending or not await store.digest_size(site_id):
                 continue

@@ -61,7 +61,8 @@ class AlertEscalated(Event):
     alert_id: Id
     from_step: int = Field(ge=0)
     to_step: int = Field(ge=0)
-    reason: Literal["no_ack", "undelivered", "no_one_on_call", "severity_raised"]
+    # unresolved: acknowledged, but no outcome recorded in time (domain 8.2 step 4).
+    reason: Literal["no_ack", "undelivered", "no_one_on_call", "severity_raised", "unresolved"]
 
 
 class AlertAcknowledged(Event):
@@ -88,5 +89,7 @@ class OperationalWarning(Event):
     """Something an operator must fix (nobody on call, roster gap); no PHI."""
 
     event_type: Literal["OperationalWarning"] = "OperationalWarning"
-    warning: Literal["no_one_on_call", "roster_gap", "sender_missing", "dlq_growth"]
+    warning: Literal[
+        "no_one_on_call", "roster_gap", "sender_missing", "dlq_growth", "alert_unresolved"
+    ]
     detail: str = Field(default="", max_length=256)

@@ -182,7 +182,9 @@ def test_page_escalates_once_and_the_backup_acknowledges(out: str) -> None:
     ack = index(out, "NP Kim (Austin)", f'texts "ACK {code[1]}"', "=> acknowledges")
     acknowledged = index(out, "Austin on call", "alert acknowledged", "by NP Kim")
     notice = index(out, "Dr. Patel (Austin)", "<- notice", "acknowledged")
-    assert first < escalated < backup < ack < acknowledged < notice
+    resolved = index(out, "Austin on call", "alert resolved", code[1], "by NP Kim")
+    assert first < escalated < backup < ack < acknowledged < notice < resolved
+    # Resolved within the hour after the ACK: no reminder, no second escalation.
     assert len(lines(out, "Austin on call", "ladder escalates")) == 1
 
 
@@ -199,6 +201,8 @@ def test_summary_table(out: str) -> None:
     assert re.search(r"opted_out\s+1", summary)
     assert re.search(r"P1\s+2\s+ADH-LITHIUM, SYM-PHQ9-ITEM9", summary)
     assert re.search(
-        r"SYM-PHQ9-ITEM9\s+Ana \(Austin, es\)\s+\d+ min\s+by NP Kim, escalated 1x", summary
+        r"SYM-PHQ9-ITEM9\s+Ana \(Austin, es\)\s+\d+ min\s+by NP Kim, escalated 1x, "
+        r"resolved 21 min later",
+        summary,
     )
     assert re.search(r"ADH-LITHIUM\s+Dale \(Seattle, en\)\s+\d+ min\s+by Dr. Okafor", summary)

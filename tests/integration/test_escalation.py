@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from itertools import pairwise
 from pathlib import Path
@@ -17,6 +18,7 @@ from shared.events import (
     AlertAcknowledged,
     AlertEscalated,
     AlertPaged,
+    AlertResolved,
     ClinicalAlertRaised,
     ClinicianRegistered,
     Event,
@@ -143,10 +145,12 @@ async def test_a_p0_pages_primary_backup_director_in_order_and_an_ack_stops_it(
         await eventually(stopped, message="alert acknowledged")
         timers = Timers(redis, f"{namespace}:escalation", "alerts")
 
-        async def no_timer() -> bool:
-            return await timers.pending() == 0
+        async def resolve_by_check() -> bool:
+            # The ladder's timer is now the alert's resolve-by check (an hour away).
+            _, payload = await timers.get("al-int-1")
+            return await timers.pending() == 1 and payload == {"unresolved": 3}
 
-        await eventually(no_timer, message="escalation timer cancelled")
+        await eventually(resolve_by_check, message="ladder timer replaced by the resolve-by check")
         after = await urgent(
             kafka,
             prefix,
@@ -272,3 +276,101 @@ async def test_killed_mid_ladder_it_resumes_without_skipping_or_repeating_a_step
     assert [clinician for _, clinician in order] == LADDER
     assert state is not None and state.step == 2
     assert [p.clinician_id for p in state.pages] == LADDER
+
+
+def reminders(evs: list[Event]) -> list[NotificationRequested]:
+    return [
+        e
+        for e in evs
+        if isinstance(e, NotificationRequested) and e.template_id == "clinician_resolve_reminder"
+    ]
+
+
+async def test_acknowledged_but_unresolved_reminds_and_re_escalates_until_resolved(
+    kafka: str,
+    prefix: str,
+    namespace: str,
+    redis: Redis,
+    service_env: dict[str, str],
+    tmp_path: Path,
+) -> None:
+    # The ladder never moves on by itself here: any later page is the re-escalation's.
+    fast = {
+        **FAST,
+        "ladders__p0__delays_seconds": "[0, 600, 600]",
+        "ladders__p0__resolve_within_seconds": "5",
+    }
+    with escalation_process(service_env, tmp_path, **fast) as proc:
+        await setup(kafka, prefix, redis, namespace)
+        await publish(kafka, prefix, raised("al-int-4"))
+        [first] = pages(await urgent(kafka, prefix, paged_count(1)))
+        code = first.variables["code"]
+        await publish(
+            kafka, prefix, AlertAcknowledged(code=code, clinician_id=PRIMARY, source="dispatcher")
+        )
+
+        async def acknowledged() -> bool:
+            state = await alert_state(redis, namespace, "al-int-4")
+            return state is not None and state.status == "acknowledged"
+
+        await eventually(acknowledged, message="alert acknowledged")
+        # Unresolved 5 s after the ACK: the primary is reminded and the backup paged.
+        got = await urgent(
+            kafka, prefix, lambda es: bool(reminders(es)) and paged_count(2)(es), timeout=30
+        )
+        assert_alive(proc)
+        await publish(
+            kafka,
+            prefix,
+            AlertResolved(
+                code=code, clinician_id=PRIMARY, outcome="patient_reached", source="dispatcher"
+            ),
+        )
+
+        async def resolved() -> bool:
+            state = await alert_state(redis, namespace, "al-int-4")
+            return state is not None and state.status == "resolved"
+
+        await eventually(resolved, message="alert resolved")
+        timers = Timers(redis, f"{namespace}:escalation", "alerts")
+        assert await timers.get("al-int-4") == (None, None)
+        await asyncio.sleep(8)  # past the next resolve-by check, had it not been cancelled
+        after = await urgent(
+            kafka,
+            prefix,
+            lambda es: "clinician_notice" in [e.template_id for e in urgent_requests(es)],
+        )
+        audit = await events(
+            kafka,
+            prefix,
+            topics.ALERTS,
+            lambda es: any(isinstance(e, AlertResolved) and e.source == "escalation" for e in es),
+        )
+        assert_alive(proc)
+    [reminder] = reminders(got)
+    assert reminder.recipient.id == PRIMARY
+    assert reminder.variables == {"severity": "P0", "code": code, "site": "Austin"}
+    assert (reminder.reply_context.kind, reminder.reply_context.ref) == ("page", code)
+    assert [p.recipient.id for p in pages(got)] == [PRIMARY, BACKUP]
+    # Nothing after the RESOLVE but the backup's stand-down notice.
+    assert len(reminders(after)) == 1
+    assert [p.recipient.id for p in pages(after)] == [PRIMARY, BACKUP]
+    notices = [
+        e.recipient.id for e in urgent_requests(after) if e.template_id == "clinician_notice"
+    ]
+    assert notices == [BACKUP]
+    mine = [e for e in audit if getattr(e, "alert_id", None) == "al-int-4"]
+    escalated = [(e.from_step, e.to_step, e.reason) for e in mine if isinstance(e, AlertEscalated)]
+    assert escalated == [(0, 1, "unresolved")]
+    paged = sorted(
+        (e.step, e.clinician_id, e.role)
+        for e in mine
+        if isinstance(e, AlertPaged) and e.delivery == "requested"
+    )
+    assert paged == [(0, PRIMARY, "primary"), (1, BACKUP, "backup"), (1, PRIMARY, "reminder")]
+    closed = [e for e in mine if isinstance(e, AlertResolved) and e.source == "escalation"]
+    assert [(e.clinician_id, e.outcome) for e in closed] == [(PRIMARY, "patient_reached")]
+
+
+def urgent_requests(evs: list[Event]) -> list[NotificationRequested]:
+    return [e for e in evs if isinstance(e, NotificationRequested)]

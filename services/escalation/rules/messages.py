@@ -22,6 +22,7 @@ from shared.events import (
 SOURCE = "escalation"
 PAGE_TEMPLATE = "clinician_page"
 NOTICE_TEMPLATE = "clinician_notice"
+REMINDER_TEMPLATE = "clinician_resolve_reminder"
 DIGEST_TEMPLATE = "digest"
 
 
@@ -55,6 +56,39 @@ def page_request(
         category="clinician_page",
         priority="urgent",
         dedup_key=f"page:{alert_id}:{step}:{clinician_id}",
+        reply_context=ReplyContext(kind="page", ref=code, extra={"alert_id": alert_id}),
+    )
+
+
+def reminder_request(
+    *,
+    alert_id: str,
+    site_id: str,
+    code: str,
+    severity: str,
+    site_name: str,
+    step: int,
+    clinician_id: str,
+    now: datetime,
+) -> NotificationRequested:
+    """To the acknowledger of an alert still unresolved: 'Alert P0 #4821 at Austin acknowledged,
+    not resolved. Reply RESOLVE 4821 when done.': severity, code and site only.
+
+    Sent as a page (category `clinician_page`, urgent, quiet hours and caps do not apply) with
+    the page's reply context, so the reply RESOLVE 4821 is read against this alert."""
+    return NotificationRequested(
+        event_id=stable_id("reminder-request", alert_id, step, clinician_id),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=alert_id,
+        site_id=site_id,
+        notification_id=stable_id("reminder", alert_id, step, clinician_id),
+        recipient=Recipient(kind="clinician", id=clinician_id),
+        template_id=REMINDER_TEMPLATE,
+        variables={"severity": severity, "code": code, "site": site_name},
+        category="clinician_page",
+        priority="urgent",
+        dedup_key=f"reminder:{alert_id}:{step}:{clinician_id}",
         reply_context=ReplyContext(kind="page", ref=code, extra={"alert_id": alert_id}),
     )
 
@@ -218,7 +252,8 @@ def warning(
     now: datetime,
     correlation_id: str | None = None,
 ) -> OperationalWarning:
-    """An operator warning (no_one_on_call, roster_gap); `key` makes its id stable."""
+    """An operator warning (no_one_on_call, roster_gap, alert_unresolved); `key` makes its id
+    stable."""
     return OperationalWarning(
         event_id=stable_id("warning", kind, key),
         occurred_at=now,

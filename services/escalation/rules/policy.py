@@ -1,8 +1,9 @@
-"""Escalation policy: the steps of a severity's ladder, their waits, and whom each step pages."""
+"""Escalation policy: the steps of a severity's ladder, their waits, whom each step pages, and
+when an acknowledged alert that nobody resolved is re-escalated (domain 8.2 step 4)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Literal
@@ -22,6 +23,10 @@ class LadderPlan:
     delays: tuple[float, ...] = ()
     repeat_every: float | None = None
     max_repeats: int | None = None
+    resolve_within: float | None = None
+    """Seconds an acknowledged alert may stay unresolved (None: no outcome is required)."""
+    max_reminders: int | None = None
+    """Unresolved reminders at most per acknowledgement (None: until resolved)."""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -30,6 +35,8 @@ class LadderPlan:
             "delays": list(self.delays),
             "repeat_every": self.repeat_every,
             "max_repeats": self.max_repeats,
+            "resolve_within": self.resolve_within,
+            "max_reminders": self.max_reminders,
         }
 
     @classmethod
@@ -40,6 +47,8 @@ class LadderPlan:
             delays=tuple(float(d) for d in data["delays"]),
             repeat_every=data.get("repeat_every"),
             max_repeats=data.get("max_repeats"),
+            resolve_within=data.get("resolve_within"),
+            max_reminders=data.get("max_reminders"),
         )
 
     def scaled(self, factor: float) -> LadderPlan:
@@ -50,6 +59,8 @@ class LadderPlan:
             delays=tuple(d * factor for d in self.delays),
             repeat_every=self.repeat_every * factor if self.repeat_every else None,
             max_repeats=self.max_repeats,
+            resolve_within=self.resolve_within * factor if self.resolve_within else None,
+            max_reminders=self.max_reminders,
         )
 
 
@@ -133,3 +144,42 @@ def resolve(target: str, *, site: Roster | None, network: Roster | None, at: dat
 def repeat_targets(paged: Sequence[str]) -> list[str]:
     """Everyone paged so far, once each, in the order they were first paged."""
     return list(dict.fromkeys(paged))
+
+
+# Acknowledged is not resolved (domain 8.2 step 4): the acknowledger must record an outcome
+# (RESOLVE <code>) within the ladder's `resolve_within`; if not, they are reminded and the next
+# rung above them is paged, again every `resolve_within`, at most `max_reminders` times.
+
+
+def unresolved_wait(plan: LadderPlan, reminders: int) -> float | None:
+    """Seconds until the next resolve-by check, `reminders` reminders after the acknowledgement
+    (0: at the acknowledgement itself); None when no outcome is required or the reminders are
+    used up."""
+    if plan.resolve_within is None:
+        return None
+    if plan.max_reminders is not None and reminders >= plan.max_reminders:
+        return None
+    return plan.resolve_within
+
+
+def unresolved_due(*, status: str, resolve_by: datetime | None, now: datetime) -> bool:
+    """Whether a resolve-by check finds work: still acknowledged, and its deadline has come (a
+    later deadline means the alert was acknowledged again since the timer was set)."""
+    return status == "acknowledged" and resolve_by is not None and resolve_by <= now
+
+
+def acknowledger_rung(targets: Sequence[str], roles: Iterable[str]) -> int:
+    """The highest rung the acknowledger was paged for in their own right (a network stand-in
+    counts as its target); the top rung if only repeat rounds reached them."""
+    rungs = [
+        targets.index(role.removeprefix("network_"))
+        for role in roles
+        if role.removeprefix("network_") in targets
+    ]
+    return max(rungs) if rungs else len(targets) - 1
+
+
+def unresolved_target(targets: Sequence[str], acknowledger: int, reminder: int) -> str:
+    """The ladder target paged at an acknowledged alert's `reminder`-th unresolved reminder
+    (1-based): the rung that many above the acknowledger's, the top rung once past it."""
+    return targets[min(acknowledger + reminder, len(targets) - 1)]

@@ -75,6 +75,19 @@ async def test_a_p0_on_an_open_p1_escalates_it_to_p0_and_follows_the_p0_ladder(
     assert state is not None and (state.severity, state.count) == ("P0", 2)
 
 
+# The P1 ladder without its resolve-by check, which would page the backup 4 h after the ACK.
+P1_NO_RESOLVE_BY = {
+    "ladders": {
+        "P1": {
+            "delays_seconds": [0, 3600, 3600],
+            "repeat_every_seconds": 1800,
+            "resolve_within_seconds": None,
+        }
+    }
+}
+
+
+@pytest.mark.parametrize("settings", [P1_NO_RESOLVE_BY], indirect=True)
 async def test_a_repeat_a_day_after_an_unresolved_ack_opens_a_new_alert(h: Harness) -> None:
     await h.start()
     await h.publish(alert("al-1", "P1"))
@@ -105,7 +118,7 @@ async def test_a_p0_on_an_acknowledged_p1_pages_again(h: Harness) -> None:
     await h.fire()
     assert [p.variables["severity"] for p in h.pages()] == ["P1", "P0"]
     await h.ack(h.pages()[0].variables["code"], PRIMARY)
-    await h.advance(60 * MIN)
+    await h.advance(60 * MIN - 1)  # (at 60 min the resolve-by check re-escalates)
     assert len(h.pages()) == 2
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from uuid import UUID
 
 import pytest
@@ -79,9 +80,13 @@ async def test_an_ack_from_the_paged_backup_stops_the_ladder_and_tells_the_other
     assert [(n.recipient.id, n.variables) for n in notices] == [
         (PRIMARY, {"code": code, "site": "Austin"})
     ]
-    await h.advance(60 * MIN)
+    await h.advance(60 * MIN - 1)
     assert h.paged() == [PRIMARY, BACKUP]
-    assert await h.service.deps.alert_timers.pending() == 0
+    # The ladder's timer is now the resolve-by check (test_unresolved.py), an hour after the ACK.
+    assert await h.service.deps.alert_timers.get("al-1") == (
+        h.clock.now() + timedelta(seconds=1),
+        {"unresolved": 2},
+    )
     # The dispatcher reading it again (a redelivery) changes nothing and confirms nothing twice.
     await h.ack(code, BACKUP)
     assert len(h.mine(AlertAcknowledged)) == 1

@@ -7,15 +7,20 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from services.escalation.deps import Deps
+from services.escalation.model import AlertState
 from services.escalation.rules.auth import may_acknowledge, may_resolve
 from services.escalation.rules.codes import candidates
 from services.escalation.rules.grouping import Grouping, decide, still_groups
 from services.escalation.rules.policy import (
     LadderPlan,
     Step,
+    acknowledger_rung,
     repeat_targets,
     resolve,
     step_at,
+    unresolved_due,
+    unresolved_target,
+    unresolved_wait,
     wait_before,
 )
 from services.escalation.rules.roster import Roster, Slot
@@ -25,8 +30,12 @@ AT = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
 
 def ladder(severity: str, **config: object) -> LadderPlan:
+    return deps_for(**config).ladder(severity)
+
+
+def deps_for(**config: object) -> Deps:
     section = EscalationSection.model_validate(config)
-    deps = Deps(
+    return Deps(
         config=section,
         store=None,
         outbox=None,
@@ -35,7 +44,6 @@ def ladder(severity: str, **config: object) -> LadderPlan:
         digest_timers=None,
         clock=None,
     )  # type: ignore[arg-type]
-    return deps.ladder(severity)
 
 
 @pytest.mark.parametrize(
@@ -220,3 +228,124 @@ def test_codes_are_short_numeric_and_the_same_for_the_same_alert() -> None:
     assert first[0] != next(candidates("al-901"))
     spread = {next(candidates(f"al-{i}")) for i in range(500)}
     assert len(spread) > 480  # few first-choice collisions among many alerts
+
+
+# Acknowledged is not resolved (domain 8.2 step 4).
+TARGETS = ("primary", "backup", "director")
+
+
+@pytest.mark.parametrize(
+    ("severity", "resolve_within", "max_reminders"),
+    [
+        ("P0", 60 * 60, 3),  # an outcome within 60 min of the ACK
+        ("P1", 4 * 60 * 60, 2),  # patient contact the same day (<= 4 h)
+        ("P2", None, 3),  # work queue / digest: no outcome deadline
+        ("P3", None, 3),
+    ],
+)
+def test_default_resolve_by_follows_domain_8_2(
+    severity: str, resolve_within: float | None, max_reminders: int
+) -> None:
+    plan = ladder(severity)
+    assert (plan.resolve_within, plan.max_reminders) == (resolve_within, max_reminders)
+    assert unresolved_wait(plan, 0) == resolve_within
+
+
+def test_resolve_by_comes_from_settings_scaled_and_frozen() -> None:
+    plan = ladder(
+        "P0",
+        time_scale=0.01,
+        ladders={"P0": {"resolve_within_seconds": 600, "max_reminders": None}},
+    )
+    assert [unresolved_wait(plan, n) for n in (0, 1, 50)] == [6.0, 6.0, 6.0]  # until resolved
+    assert LadderPlan.from_dict(plan.to_dict()) == plan
+    # An alert frozen before resolve-by existed takes the current settings' deadline.
+    old = {k: v for k, v in ladder("P0").to_dict().items() if k not in ("resolve_within",)}
+    state = AlertState(
+        alert_id="al-1",
+        patient_id="p-1",
+        site_id="austin",
+        severity="P0",
+        rule_id="SYM-CSSRS-Q4",
+        dedup_key="k",
+        raised_at=AT,
+        plan={**old, "max_reminders": None},
+    )
+    assert LadderPlan.from_dict(dict(state.plan)).resolve_within is None
+    assert (deps_for().resolve_plan(state).resolve_within, state.ladder.targets) == (
+        3600,
+        TARGETS,
+    )
+    frozen = state.model_copy(update={"plan": ladder("P1").to_dict()})
+    assert deps_for().resolve_plan(frozen).resolve_within == 4 * 3600
+
+
+@pytest.mark.parametrize(
+    ("resolve_within", "max_reminders", "reminders", "wait"),
+    [
+        (3600.0, 3, 0, 3600.0),  # at the ACK: the first deadline
+        (3600.0, 3, 2, 3600.0),  # again after each reminder...
+        (3600.0, 3, 3, None),  # ...until the last one
+        (3600.0, 1, 1, None),
+        (3600.0, None, 99, 3600.0),  # unbounded: until resolved
+        (None, 3, 0, None),  # no outcome required
+    ],
+)
+def test_when_the_next_resolve_by_check_is_due(
+    resolve_within: float | None, max_reminders: int | None, reminders: int, wait: float | None
+) -> None:
+    plan = LadderPlan("page", TARGETS, (0, 900, 900), 300, None, resolve_within, max_reminders)
+    assert unresolved_wait(plan, reminders) == wait
+
+
+@pytest.mark.parametrize(
+    ("status", "resolve_by_minutes", "due"),
+    [
+        ("acknowledged", -1, True),
+        ("acknowledged", 0, True),
+        ("acknowledged", 1, False),  # acknowledged again since the timer was set: not yet
+        ("acknowledged", None, False),  # no deadline (reminders used up, or none required)
+        ("resolved", -1, False),  # RESOLVE won the race
+        ("open", -1, False),  # an upgrade re-opened it: the ladder runs again
+    ],
+)
+def test_whether_a_resolve_by_check_finds_work(
+    status: str, resolve_by_minutes: int | None, due: bool
+) -> None:
+    resolve_by = None if resolve_by_minutes is None else AT + timedelta(minutes=resolve_by_minutes)
+    assert unresolved_due(status=status, resolve_by=resolve_by, now=AT) is due
+
+
+@pytest.mark.parametrize(
+    ("roles", "rung"),
+    [
+        (["primary"], 0),
+        (["backup"], 1),
+        (["director"], 2),
+        (["primary", "repeat"], 0),
+        (["primary", "backup"], 1),  # primary and backup the same person: the higher rung
+        (["network_primary"], 0),  # a network stand-in counts as its target
+        (["network_director"], 2),
+        (["repeat"], 2),  # only repeat rounds reached them: above every rung
+        (["primary", "reminder"], 0),
+    ],
+)
+def test_the_acknowledgers_rung(roles: list[str], rung: int) -> None:
+    assert acknowledger_rung(TARGETS, roles) == rung
+
+
+@pytest.mark.parametrize(
+    ("acknowledger", "reminder", "target"),
+    [
+        (0, 1, "backup"),  # the primary acknowledged: the backup at the first reminder
+        (0, 2, "director"),
+        (0, 3, "director"),  # the top rung once past it
+        (1, 1, "director"),
+        (2, 1, "director"),  # the director acknowledged: only the reminder (same person)
+    ],
+)
+def test_whom_an_unresolved_reminder_escalates_to(
+    acknowledger: int, reminder: int, target: str
+) -> None:
+    assert unresolved_target(TARGETS, acknowledger, reminder) == target
+    assert unresolved_target(("primary",), 0, reminder) == "primary"
