@@ -7,6 +7,7 @@ bench/results/<date>.json and .md, print the table.
     BENCH_INFRA=private|shared   see bench/infra.py
     BENCH_PROFILE=1   py-spy the services in dispatcher run 1 and burst run 1 (py-spy on PATH)
     BENCH_KAFKA_PROPERTIES="k=v,..."   extra broker properties for the private Kafka (what-ifs)
+    BENCH_ROUTINE_WORKERS=8   MTM_DISPATCHER__ROUTINE_WORKERS of the dispatcher (what-ifs)
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from bench.stats import Figure
 
 SCENARIOS = ("baseline", "dispatcher", "burst", "timers", "steady")
 RESULTS = Path(__file__).resolve().parent / "results"
-ROUTINE_WORKERS = 8
+ROUTINE_WORKERS = int(os.environ.get("BENCH_ROUTINE_WORKERS", "8"))
 """MTM_DISPATCHER__ROUTINE_WORKERS in every scenario (default 1): routine partitions one
 dispatcher process works on at once. With 8 (of mtm.notify.routine's 24) one process is close to
 using its core; the baseline relay runs as many consumers, like for like."""
@@ -226,7 +227,9 @@ class Bench:
 
     async def steady(self, infra: BenchInfra) -> dict[str, Any]:
         seconds = max(10, round(steady.SECONDS * self.scale))
-        s = steady.Steady(infra, self.log_dir, runs=self.runs, seconds=seconds)
+        s = steady.Steady(
+            infra, self.log_dir, runs=self.runs, seconds=seconds, routine_workers=ROUTINE_WORKERS
+        )
         runs = []
         try:
             await s.setup()

@@ -93,6 +93,7 @@ class Steady:
     runs: int
     rate: int = RATE
     seconds: int = SECONDS
+    routine_workers: int = 1
     prefix: str = ""
     namespace: str = ""
     fake: FakeProcess | None = None
@@ -147,6 +148,14 @@ class Steady:
             **common,
             fake_url=self.fake.base_url,
             dispatcher__status_callback_url=self.gateway_url + "/twilio/status",
+            # As in the other scenarios: the per-sender send rate (10 routine texts a second by
+            # default, what one long code may send) lifted, so the figures are the system's and
+            # not the throttle's (40 booking texts a second to three senders would queue behind
+            # it), and one process working on 8 routine partitions.
+            dispatcher__rate_per_second=1_000_000,
+            dispatcher__routine_workers=self.routine_workers,
+            dispatcher__cap_per_day=1_000_000,
+            dispatcher__cap_per_week=1_000_000,
         )
         self.stack = Stack(self.infra, self.prefix, self.namespace, self.log_dir)
         await self.stack.start(envs, team_needed=True)
