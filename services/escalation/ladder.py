@@ -13,6 +13,7 @@ and none is paged twice.
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -44,24 +45,38 @@ async def fire_step(deps: Deps, timer: Timer) -> None:
         await deps.outbox.flush(alert_stream(alert_id))
         return
     name = f"alert:{alert_id}:step:{step}"
-    claim = await deps.claims.claim(name, lease_seconds=deps.config.step_claim_seconds)
-    if claim.state is ClaimState.DONE:
-        await deps.outbox.flush(alert_stream(alert_id))
-        return
-    if claim.state is ClaimState.IN_PROGRESS:
-        raise StepBusy(name)
-    try:
-        fired = await deps.store.transact(lambda pipe: _commit(deps, pipe, alert_id, step, name))
-    except Exception:
-        await deps.claims.release(name)
-        raise
-    if fired is None:
-        await deps.claims.release(name)
-    else:
+    fired = await claimed_commit(
+        deps, alert_id, name, lambda pipe: _commit(deps, pipe, alert_id, step, name)
+    )
+    if fired is not None:
         log.info("step fired", extra=fired)
         if fired["next_due"] is None:
             log.warning("ladder exhausted; alert stays open", extra={"alert_id": alert_id})
+
+
+async def claimed_commit(
+    deps: Deps,
+    alert_id: str,
+    name: str,
+    commit: Callable[[Pipeline], Awaitable[dict[str, Any] | None]],
+) -> dict[str, Any] | None:
+    """Claim `name`, run `commit` in one Redis transaction, flush the alert's outbox. The claim
+    is released when the commit changed nothing or failed; a claim already done means another
+    worker committed it (only the outbox is flushed); one in progress raises StepBusy."""
+    claim = await deps.claims.claim(name, lease_seconds=deps.config.step_claim_seconds)
+    if claim.state is ClaimState.IN_PROGRESS:
+        raise StepBusy(name)
+    fired = None
+    if claim.state is not ClaimState.DONE:
+        try:
+            fired = await deps.store.transact(commit)
+        except Exception:
+            await deps.claims.release(name)
+            raise
+        if fired is None:
+            await deps.claims.release(name)
     await deps.outbox.flush(alert_stream(alert_id))
+    return fired
 
 
 def page_ops_for(

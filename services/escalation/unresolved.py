@@ -25,7 +25,13 @@ from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
 from services.escalation.deps import ALERT_TIMERS, UNRESOLVED, Deps, alert_stream
-from services.escalation.ladder import StepBusy, fire_step, page_ops_for, page_targets
+from services.escalation.ladder import (
+    StepBusy,
+    claimed_commit,
+    fire_step,
+    page_ops_for,
+    page_targets,
+)
 from services.escalation.model import AlertState
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import (
@@ -35,7 +41,6 @@ from services.escalation.rules.policy import (
     unresolved_target,
     unresolved_wait,
 )
-from shared.idempotency import ClaimState
 from shared.timers import Timer
 
 log = logging.getLogger("mtm.escalation.unresolved")
@@ -64,22 +69,11 @@ async def fire_unresolved(deps: Deps, timer: Timer) -> None:
         await deps.outbox.flush(alert_stream(alert_id))
         return
     name = f"alert:{alert_id}:{UNRESOLVED}:{step}"
-    claim = await deps.claims.claim(name, lease_seconds=deps.config.step_claim_seconds)
-    if claim.state is ClaimState.DONE:
-        await deps.outbox.flush(alert_stream(alert_id))
-        return
-    if claim.state is ClaimState.IN_PROGRESS:
-        raise StepBusy(name)
-    try:
-        fired = await deps.store.transact(lambda pipe: _commit(deps, pipe, alert_id, step, name))
-    except Exception:
-        await deps.claims.release(name)
-        raise
-    if fired is None:
-        await deps.claims.release(name)
-    else:
+    fired = await claimed_commit(
+        deps, alert_id, name, lambda pipe: _commit(deps, pipe, alert_id, step, name)
+    )
+    if fired is not None:
         log.warning("acknowledged alert not resolved; re-escalated", extra=fired)
-    await deps.outbox.flush(alert_stream(alert_id))
 
 
 async def _commit(

@@ -6,6 +6,7 @@ after a crash carries the same event_id and notification_id and is recognised do
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
 from shared.events import (
@@ -41,56 +42,34 @@ def page_request(
     step: int,
     clinician_id: str,
     now: datetime,
+    kind: str = "page",
 ) -> NotificationRequested:
-    """'Patient alert P0 #4821 at Austin. Reply ACK 4821.': severity, code and site only."""
+    """'Patient alert P0 #4821 at Austin. Reply ACK 4821.': severity, code and site only.
+
+    kind="reminder": to the acknowledger of an alert still unresolved, 'Alert P0 #4821 at
+    Austin acknowledged, not resolved. Reply RESOLVE 4821 when done.' Both are pages (category
+    `clinician_page`, urgent: quiet hours and caps do not apply) with the page's reply context,
+    so the reply ACK or RESOLVE 4821 is read against this alert."""
     return NotificationRequested(
-        event_id=stable_id("page-request", alert_id, step, clinician_id),
+        event_id=stable_id(f"{kind}-request", alert_id, step, clinician_id),
         occurred_at=now,
         source=SOURCE,
         correlation_id=alert_id,
         site_id=site_id,
-        notification_id=stable_id("page", alert_id, step, clinician_id),
+        notification_id=stable_id(kind, alert_id, step, clinician_id),
         recipient=Recipient(kind="clinician", id=clinician_id),
-        template_id=PAGE_TEMPLATE,
+        template_id=REMINDER_TEMPLATE if kind == "reminder" else PAGE_TEMPLATE,
         variables={"severity": severity, "code": code, "site": site_name},
         category="clinician_page",
         priority="urgent",
-        dedup_key=f"page:{alert_id}:{step}:{clinician_id}",
+        dedup_key=f"{kind}:{alert_id}:{step}:{clinician_id}",
         reply_context=ReplyContext(kind="page", ref=code, extra={"alert_id": alert_id}),
     )
 
 
-def reminder_request(
-    *,
-    alert_id: str,
-    site_id: str,
-    code: str,
-    severity: str,
-    site_name: str,
-    step: int,
-    clinician_id: str,
-    now: datetime,
-) -> NotificationRequested:
-    """To the acknowledger of an alert still unresolved: 'Alert P0 #4821 at Austin acknowledged,
-    not resolved. Reply RESOLVE 4821 when done.': severity, code and site only.
-
-    Sent as a page (category `clinician_page`, urgent, quiet hours and caps do not apply) with
-    the page's reply context, so the reply RESOLVE 4821 is read against this alert."""
-    return NotificationRequested(
-        event_id=stable_id("reminder-request", alert_id, step, clinician_id),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        site_id=site_id,
-        notification_id=stable_id("reminder", alert_id, step, clinician_id),
-        recipient=Recipient(kind="clinician", id=clinician_id),
-        template_id=REMINDER_TEMPLATE,
-        variables={"severity": severity, "code": code, "site": site_name},
-        category="clinician_page",
-        priority="urgent",
-        dedup_key=f"reminder:{alert_id}:{step}:{clinician_id}",
-        reply_context=ReplyContext(kind="page", ref=code, extra={"alert_id": alert_id}),
-    )
+def reminder_request(**fields: Any) -> NotificationRequested:
+    """The acknowledger's reminder of an unresolved alert (see page_request)."""
+    return page_request(**fields, kind="reminder")
 
 
 def notice_request(
