@@ -2,38 +2,18 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time
 from zoneinfo import ZoneInfo
+
+from shared.localtime import resolve_local
+
+__all__ = ["local_date", "parse_hhmm", "resolve_local", "zone_abbreviation"]
 
 
 def parse_hhmm(value: str) -> time:
     """ "08:00" -> time(8, 0)."""
     hours, minutes = value.split(":")
     return time(int(hours), int(minutes))
-
-
-def resolve_local(day: date, at: time, zone: str) -> datetime:
-    """The UTC instant of a local wall time: in a gap the end of the gap (02:30 -> 03:00),
-    in a fold the first occurrence."""
-    tz = ZoneInfo(zone)
-    naive = datetime.combine(day, at)
-    first = naive.replace(tzinfo=tz, fold=0)
-    instant = first.astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == naive:
-        return instant
-    # Non-existent local time: find the transition between the two readings of it.
-    low = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    high = instant
-    if low > high:
-        low, high = high, low
-    before = low.astimezone(tz).utcoffset()
-    while high - low > timedelta(seconds=1):
-        mid = low + (high - low) / 2
-        if mid.astimezone(tz).utcoffset() == before:
-            low = mid
-        else:
-            high = mid
-    return high.replace(microsecond=0)
 
 
 def local_date(instant: datetime, zone: str) -> date:

@@ -2,28 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-
-def _exists(naive: datetime, zone: ZoneInfo) -> bool:
-    aware = naive.replace(tzinfo=zone)
-    return aware.astimezone(UTC).astimezone(zone).replace(tzinfo=None) == naive
-
-
-def _gap_end(naive: datetime, zone: ZoneInfo) -> datetime:
-    # Both readings of a missing time straddle the transition; bisect to it (to the second).
-    low = naive.replace(tzinfo=zone, fold=1).astimezone(UTC)
-    high = naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
-    low, high = min(low, high), max(low, high)
-    after = high.astimezone(zone).utcoffset()
-    while high - low > timedelta(seconds=1):
-        mid = low + (high - low) / 2
-        if mid.astimezone(zone).utcoffset() == after:
-            high = mid
-        else:
-            low = mid
-    return high.replace(microsecond=0)
+from shared.localtime import resolve_local
 
 
 def to_utc(naive: datetime, zone_name: str) -> datetime:
@@ -32,11 +14,7 @@ def to_utc(naive: datetime, zone_name: str) -> datetime:
     A time in the spring-forward gap is the end of the gap (02:30 -> 03:00), a time in the
     fall-back fold is its first occurrence (fold 0). So a shift boundary written once maps to
     one instant, and adjacent shifts sharing it neither overlap nor leave a hole."""
-    zone = ZoneInfo(zone_name)
-    naive = naive.replace(tzinfo=None)
-    if not _exists(naive, zone):
-        return _gap_end(naive, zone)
-    return naive.replace(tzinfo=zone, fold=0).astimezone(UTC)
+    return resolve_local(naive.date(), naive.time(), zone_name)
 
 
 def parse_local(value: str, zone_name: str) -> datetime:

@@ -5,9 +5,11 @@ its first occurrence."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
+
+from shared.localtime import resolve_local
 
 PlanSource = Literal["plan_set", "site_default", "medication"]
 
@@ -32,29 +34,6 @@ class Plan:
     def anchor(self) -> date:
         """The first day of the plan: `start`, moved forward to the plan's weekday."""
         return self.start + timedelta(days=(self.weekday - self.start.weekday()) % 7)
-
-
-def resolve_local(day: date, at: time, zone: str) -> datetime:
-    """The UTC instant of a local wall time: in a gap the end of the gap (02:30 -> 03:00),
-    in a fold the first occurrence."""
-    tz = ZoneInfo(zone)
-    naive = datetime.combine(day, at)
-    instant = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == naive:
-        return instant  # fold=0 is the first of the two readings of a repeated time
-    # A time that does not exist: the transition lies between its two readings.
-    low = naive.replace(tzinfo=tz, fold=1).astimezone(UTC)
-    high = instant
-    if low > high:
-        low, high = high, low
-    before = low.astimezone(tz).utcoffset()
-    while high - low > timedelta(seconds=1):
-        mid = low + (high - low) / 2
-        if mid.astimezone(tz).utcoffset() == before:
-            low = mid
-        else:
-            high = mid
-    return high.replace(microsecond=0)
 
 
 def _hhmm(value: str) -> time:
