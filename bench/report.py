@@ -13,7 +13,7 @@ TARGETS = {
     ("timers", "memory per pending timer"): ("< 200 B", lambda v: v < 200),
 }
 TITLES = {
-    "baseline": "1. Baseline: plain aiokafka relay (acks=all, commit per record)",
+    "baseline": "1. Baseline: plain aiokafka relay (acks=all, a commit per 100 ms)",
     "dispatcher": "2. Dispatcher: routine requests on the topic → fake Twilio",
     "burst": "3. 8 a.m. burst: dose reminders due in one minute, end to end",
     "timers": "4. Timer scale: pending timers in Redis",

@@ -20,11 +20,13 @@ from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSize
 from faststream import AckPolicy, BaseMiddleware
 from faststream.exceptions import HandlerException, NackMessage
 from faststream.kafka import KafkaBroker, KafkaRouter
+from faststream.message import AckStatus
 from pydantic import ValidationError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from shared import topics
+from shared.commits import OffsetCommitter
 from shared.connections import kafka_security
 from shared.events import Event, topic_for
 from shared.logging import log_context, redact_text
@@ -122,6 +124,9 @@ class DeadLetterPolicy:
         self.broker: KafkaBroker | None = None
         self.transient_failures: dict[tuple[str, int, int], int] = {}
         self.dead_lettered = 0
+        interval = settings.commit_interval_ms / 1000
+        self.committer = OffsetCommitter(interval) if interval > 0 else None
+        """Batches the commits of handled records (None: FastStream commits each record)."""
 
     def __call__(self, msg: Any, /, *, context: Any) -> DeadLetterMiddleware:
         return DeadLetterMiddleware(msg, context=context, policy=self)
@@ -150,6 +155,21 @@ class DeadLetterMiddleware(BaseMiddleware):
     def __init__(self, msg: Any, /, *, context: Any, policy: DeadLetterPolicy) -> None:
         super().__init__(msg, context=context)
         self.policy = policy
+        self.message: Any = None
+
+    def _handled(self) -> None:
+        """The record is done with (handled or dead-lettered): its offset goes to the batch
+        committer, and FastStream's acknowledgement, seeing it committed, sends no commit of
+        its own. A record to re-read (NackMessage) never gets here."""
+        committer, message = self.policy.committer, self.message
+        if committer is None or message is None or message.committed:
+            return
+        consumer = getattr(message, "consumer", None)
+        if not committer.applies_to(consumer):
+            return
+        for record in _records(message.raw_message):
+            committer.handled(consumer, record)
+        message.committed = AckStatus.ACKED
 
     async def on_receive(self) -> None:
         # Kafka header values are any bytes; FastStream decodes them as strict UTF-8 and, when
@@ -165,6 +185,7 @@ class DeadLetterMiddleware(BaseMiddleware):
         await super().on_receive()
 
     async def consume_scope(self, call_next: Callable[[Any], Awaitable[Any]], msg: Any) -> Any:
+        self.message = msg
         decoded = await msg.decode()
         ids = decoded if isinstance(decoded, dict) else {}
         with log_context(
@@ -192,6 +213,7 @@ class DeadLetterMiddleware(BaseMiddleware):
                     await asyncio.sleep(self.policy.delay(attempt))
                 else:
                     self._forget_transient()
+                    self._handled()
                     return result
 
     async def after_processed(
@@ -212,6 +234,7 @@ class DeadLetterMiddleware(BaseMiddleware):
                 "dead-letter consumer failed; record left in place",
                 extra={"error_class": type(cause).__name__},
             )
+            self._handled()
             return True
         cause, attempt = (
             (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
@@ -226,6 +249,7 @@ class DeadLetterMiddleware(BaseMiddleware):
             )
             await asyncio.sleep(self.policy.delay(2))
             raise NackMessage() from publish_error
+        self._handled()
         return True
 
     async def _back_off(self, exc: BaseException) -> None:
@@ -320,10 +344,23 @@ def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any)
         ack_policy=AckPolicy.ACK,
         middlewares=[policy],
         security=kafka_security(settings.kafka),
+        # FastStream's own lines ("Received", "Processed", handler errors) as JSON through the
+        # project's redacting logger; the two per record only at DEBUG (at INFO they were two
+        # unstructured lines per record).
+        logger=logging.getLogger("mtm.kafka"),
+        log_level=logging.DEBUG,
         **kwargs,
     )
     policy.broker = broker
     return broker
+
+
+def committer_of(broker: KafkaBroker) -> OffsetCommitter | None:
+    """The batch committer of a broker made by make_broker (None: per-record commits)."""
+    for middleware in broker.middlewares:
+        if isinstance(middleware, DeadLetterPolicy):
+            return middleware.committer
+    return None
 
 
 def group_id(service_group: str, topic: str, *, prefix: str = "") -> str:

@@ -18,7 +18,14 @@ only while this owner still holds the claim (or nobody does), so they land at mo
     async with redis.pipeline(transaction=True) as pipe:
         pipe.hincrby(counts_key, "sent", 1)
         if await claims.complete(name, pipe=pipe):
-            await pipe.execute()  # all or nothing; WatchError if the claim moved in between
+            await pipe.execute()  # all or nothing; WATCH error if the claim moved in between
+
+`complete_with` does the same in one round trip (a script instead of WATCH, GET and MULTI/EXEC),
+for writes of one key each, queued on a plain pipeline used only as a recorder:
+
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(counts_key, "sent", 1)
+        applied = await claims.complete_with(name, "sent", pipe)
 """
 
 from __future__ import annotations
@@ -28,6 +35,7 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
@@ -52,6 +60,31 @@ if v == false or v == ARGV[1] then
 end
 return 0
 """
+
+# Apply the queued single-key writes and the completion only if we hold the lease or nobody does
+# (as _COMPLETE). KEYS[2..] are the writes' keys, in order; ARGV[4..] per write: the command, the
+# count of its other arguments, the arguments.
+_COMPLETE_WITH = """
+local unpack = unpack or table.unpack
+local v = redis.call('GET', KEYS[1])
+if v ~= false and v ~= ARGV[1] then return 0 end
+local a, k = 4, 2
+while a <= #ARGV do
+  local n = tonumber(ARGV[a + 1])
+  local args = {KEYS[k]}
+  for i = 1, n do args[i + 1] = ARGV[a + 1 + i] end
+  redis.call(ARGV[a], unpack(args))
+  a, k = a + 2 + n, k + 1
+end
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1
+"""
+
+SINGLE_KEY_WRITES = frozenset(
+    {"SET", "DEL", "EXPIRE", "LPUSH", "RPUSH", "LTRIM", "SADD", "SREM", "ZADD", "ZREM", "HSET"}
+    | {"HDEL", "HINCRBY", "INCR", "INCRBY", "PEXPIRE"}
+)
+"""Commands `complete_with` accepts: each writes the one key that is its first argument."""
 
 _RELEASE = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
@@ -98,6 +131,7 @@ class Claims:
         self._complete = redis.register_script(_COMPLETE)
         self._renew = redis.register_script(_RENEW)
         self._release = redis.register_script(_RELEASE)
+        self._complete_with = redis.register_script(_COMPLETE_WITH)
 
     def key(self, name: str) -> str:
         return f"{self.prefix}:claim:{name}"
@@ -106,6 +140,19 @@ class Claims:
         """Try to take the key for `lease_seconds`."""
         lease_ms = max(1, int(lease_seconds * 1000))
         raw = await self._claim(keys=[self.key(name)], args=[_PENDING + self.owner, lease_ms])
+        return self.claim_of(raw)
+
+    def queue_claim(self, pipe: Pipeline, name: str, *, lease_seconds: float = 60) -> None:
+        """Queue claim() on a caller's (non-transactional) pipeline; `claim_of(result)` reads it.
+
+        By EVALSHA alone (a Script on a pipeline costs a SCRIPT EXISTS round trip per execute):
+        if Redis lost the script (a restart), execute raises NoScriptError, nothing was claimed,
+        and the caller calls claim(), which loads it again."""
+        lease_ms = max(1, int(lease_seconds * 1000))
+        pipe.evalsha(self._claim.sha, 1, self.key(name), _PENDING + self.owner, lease_ms)
+
+    @staticmethod
+    def claim_of(raw: Any) -> Claim:
         if int(raw[0]) == 1:
             return Claim(ClaimState.ACQUIRED)
         text = _text(raw[1])
@@ -143,6 +190,24 @@ class Claims:
         pipe.command_stack.extend(queued)
         pipe.set(key, done, ex=self.done_ttl)
         return True
+
+    async def complete_with(self, name: str, result: str, pipe: Pipeline) -> bool:
+        """Apply the writes queued on `pipe` (a non-transactional pipeline, used only to record
+        them; it is emptied) together with the completion, in one round trip and only while
+        this owner holds the claim or nobody does. False: the claim is no longer ours, nothing
+        was written. Every write must be one of SINGLE_KEY_WRITES."""
+        keys: list[Any] = [self.key(name)]
+        args: list[Any] = [_PENDING + self.owner, _DONE + result, self.done_ttl]
+        queued, pipe.command_stack = pipe.command_stack, []
+        for command, _options in queued:
+            verb = str(command[0]).upper()
+            if verb not in SINGLE_KEY_WRITES or len(command) < 2:
+                raise ValueError(f"complete_with cannot apply {verb}")
+            if verb == "DEL" and len(command) > 2:
+                raise ValueError("complete_with applies DEL of one key at a time")
+            keys.append(command[1])
+            args.extend((verb, len(command) - 2, *command[2:]))
+        return bool(await self._complete_with(keys=keys, args=args))
 
     async def release(self, name: str) -> bool:
         """Give the key back without completing (the side effect did not happen)."""

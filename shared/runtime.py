@@ -27,7 +27,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from shared.broker import EventBus, make_broker
+from shared.broker import EventBus, committer_of, make_broker
 from shared.clock import Clock, SystemClock
 from shared.connections import redis_client
 from shared.health import Heartbeat
@@ -166,4 +166,7 @@ class Runtime:
         app = FastStream(self.broker, lifespan=self.lifespan)
         app.on_startup(self.wait_for_infrastructure)  # first: services add their hooks after
         app.after_startup(self.start_background)
+        committer = committer_of(self.broker)
+        if committer is not None:  # the last handled offsets, before the consumers stop
+            app.on_shutdown(committer.close)
         return app

@@ -53,6 +53,15 @@ class KafkaSettings(BaseModel):
     retry_backoff_seconds: float = Field(
         default=0.2, ge=0, description="First retry delay; doubles."
     )
+    commit_interval_ms: int = Field(
+        default=100,
+        ge=0,
+        le=5000,
+        description=(
+            "Offsets of handled records are committed together this often (0: one commit per"
+            " record). A crash re-delivers at most this window; handlers are idempotent."
+        ),
+    )
 
     @model_validator(mode="after")
     def _complete_security(self) -> Self:

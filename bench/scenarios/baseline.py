@@ -1,6 +1,8 @@
 """Scenario 1, the ceiling of this stack: a plain aiokafka consumer that reads a topic and
-produces each record to another topic, one record at a time as a FastStream subscriber with
-AckPolicy.ACK does: produce with acks=all (idempotent) and wait for the ack, then commit."""
+produces each record to another topic, one record at a time as the services' subscribers do:
+produce with acks=all (idempotent) and wait for the ack, and commit what was relayed every
+100 ms (shared/commits.py). A what-if commits after every record instead (FastStream's
+AckPolicy.ACK on its own, what the services did before 2026-11-27's second run)."""
 
 from __future__ import annotations
 
@@ -38,7 +40,7 @@ async def _relay(
     group: str,
     counts: list[int],
     stop: asyncio.Event,
-    commit_every: int,
+    commit_interval: float | None,
     joined: list[AIOKafkaConsumer],
     go: asyncio.Event,
 ) -> None:
@@ -54,7 +56,7 @@ async def _relay(
     await consumer.start()
     joined.append(consumer)
     await go.wait()  # every consumer has its partitions: no rebalance during the measurement
-    uncommitted = 0
+    uncommitted, last_commit = 0, time.monotonic()
     try:
         while not stop.is_set():
             batch = await consumer.getmany(timeout_ms=200, max_records=1)
@@ -62,9 +64,11 @@ async def _relay(
                 for record in records:
                     await producer.send_and_wait(dst, record.value, key=record.key)
                     uncommitted += 1
-                    if uncommitted >= commit_every:
+                    now = time.monotonic()
+                    if commit_interval is None or now - last_commit >= commit_interval:
+                        # One record at a time: everything consumed so far was relayed.
                         await consumer.commit()
-                        uncommitted = 0
+                        uncommitted, last_commit = 0, now
                     counts.append(1)
         if uncommitted:
             await consumer.commit()
@@ -102,11 +106,10 @@ async def run(
     messages: int,
     body: bytes,
     consumers: int = 1,
-    commit_every: int = 1,
+    commit_interval: float | None = 0.1,
     kafka_pid: int | None = None,
 ) -> BaselineRun:
-    """One relay run; `commit_every` > 1 commits after that many records instead of each (a
-    what-if: the same work without a commit round trip per record)."""
+    """One relay run, committing every `commit_interval` seconds (None: after every record)."""
     prefix = run_prefix("base")
     src, dst = prefix + "src", prefix + "dst"
     # Partitioned as the dispatcher's input and output topics are deployed.
@@ -128,7 +131,7 @@ async def run(
         group = prefix + "relay"
         tasks = [
             asyncio.create_task(
-                _relay(bootstrap, src, dst, group, counts, stop, commit_every, joined, go)
+                _relay(bootstrap, src, dst, group, counts, stop, commit_interval, joined, go)
             )
             for _ in range(consumers)
         ]
@@ -141,7 +144,8 @@ async def run(
         await asyncio.sleep(1.0)  # the last join settles
         meter = CpuMeter({"relay": os.getpid(), "kafka": kafka_pid}).start()
         go.set()
-        bar = Progress(f"relay x{consumers}, commit/{commit_every}", messages)
+        every = "record" if commit_interval is None else f"{commit_interval * 1000:.0f} ms"
+        bar = Progress(f"relay x{consumers}, a commit per {every}", messages)
         first = None
         while len(counts) < messages:
             await asyncio.sleep(0.1)

@@ -63,7 +63,14 @@ class Directory:
 
     # contacts -------------------------------------------------------------------------------
     async def get(self, kind: str, id_: str) -> Contact | None:
-        raw = await self.redis.get(self._key("contact", kind, id_))
+        return self.contact_of(await self.redis.get(self._key("contact", kind, id_)))
+
+    def queue_get(self, pipe: Pipeline, kind: str, id_: str) -> None:
+        """Queue get() on a caller's pipeline; `contact_of(result)` reads it."""
+        pipe.get(self._key("contact", kind, id_))
+
+    @staticmethod
+    def contact_of(raw: Any) -> Contact | None:
         if raw is None:
             return None
         data = json.loads(raw)

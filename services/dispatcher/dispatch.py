@@ -6,7 +6,7 @@ import contextlib
 import logging
 from datetime import datetime
 
-from redis.exceptions import WatchError
+from redis.exceptions import NoScriptError
 
 from services.dispatcher.directory import Contact
 from services.dispatcher.followups import answers_the_patient
@@ -16,7 +16,7 @@ from services.dispatcher.rules.policy import Ask, Counts, Target, decide
 from services.dispatcher.rules.replies import Prompt
 from services.dispatcher.sending import Twilio
 from services.dispatcher.service import Service, derived_id, envelope, send_key
-from services.dispatcher.store import CapKeys, SidInfo
+from services.dispatcher.store import Attempt, CapKeys, SidInfo
 from services.dispatcher.templates import SiteText, TemplateError, render
 from shared.broker import TransientError
 from shared.events import (
@@ -25,7 +25,7 @@ from shared.events import (
     NotificationSent,
     NotificationSuppressed,
 )
-from shared.idempotency import ClaimState
+from shared.idempotency import Claim, ClaimState
 
 log = logging.getLogger("mtm.dispatcher")
 
@@ -41,7 +41,7 @@ class Dispatcher:
         key = send_key(req.notification_id, attempt)
         ids = {"notification_id": str(req.notification_id), "attempt": attempt}
         lease = self.svc.settings.claim_lease_seconds
-        claim = await self.svc.store.claim(key, lease_seconds=lease)
+        claim, previous, contact = await self._claim(req, key, lease)
         if claim.state is ClaimState.DONE:
             log.info("request already handled; outcome re-published", extra=ids)
             await self._replay(req, key, claim.result or "")
@@ -50,12 +50,29 @@ class Dispatcher:
             raise TransientError("this notification is being sent by another worker")
         try:
             async with self.svc.store.lease(key, lease_seconds=lease):
-                await self._process(req, key, attempt, urgent)
+                await self._process(req, key, attempt, urgent, contact, previous)
         except BaseException:
             # The attempt record (if any) survives: the next try looks Twilio up first.
             with contextlib.suppress(Exception):
                 await self.svc.store.release(key)
             raise
+
+    async def _claim(
+        self, req: NotificationRequested, key: str, lease: float
+    ) -> tuple[Claim, Attempt | None, Contact | None]:
+        """The claim, any earlier attempt of this send and the recipient, in one round trip."""
+        store, directory = self.svc.store, self.svc.directory
+        try:
+            async with store.redis.pipeline(transaction=False) as pipe:
+                store.queue_claim(pipe, key, lease_seconds=lease)
+                directory.queue_get(pipe, req.recipient.kind, req.recipient.id)
+                raw_claim, raw_attempt, raw_contact = await pipe.execute()
+        except NoScriptError:  # Redis restarted and lost the script: nothing was claimed
+            claim = await store.claim(key, lease_seconds=lease)
+            previous = await store.attempt(key)
+            return claim, previous, await self._recipient(req)
+        claim, previous = store.claimed(raw_claim, raw_attempt)
+        return claim, previous, directory.contact_of(raw_contact)
 
     async def resubmit(self, key: str, *, urgent: bool, attempt: int) -> None:
         """A timer's turn: run the stored request again, rules and all."""
@@ -68,10 +85,15 @@ class Dispatcher:
         )
 
     async def _process(
-        self, req: NotificationRequested, key: str, attempt: int, urgent: bool
+        self,
+        req: NotificationRequested,
+        key: str,
+        attempt: int,
+        urgent: bool,
+        contact: Contact | None,
+        previous: Attempt | None,
     ) -> None:
         now = self.svc.clock.now()
-        contact = await self._recipient(req)
         in_reply = await answers_the_patient(self.svc.directory, req, contact, now)
         target, caps, counts = await self._target(req, contact, now, in_reply=in_reply)
         ask = Ask(
@@ -106,7 +128,7 @@ class Dispatcher:
             await self._suppressed(req, key, decision.reason)
             return
         assert contact is not None
-        await self._send(req, key, attempt, urgent, contact, caps)
+        await self._send(req, key, attempt, urgent, contact, caps, previous)
 
     async def _recipient(self, req: NotificationRequested) -> Contact | None:
         return await self.svc.directory.get(req.recipient.kind, req.recipient.id)
@@ -164,6 +186,7 @@ class Dispatcher:
         urgent: bool,
         contact: Contact,
         caps: CapKeys | None,
+        previous: Attempt | None,
     ) -> None:
         nid = str(req.notification_id)
         site_id, site = self.svc.site(contact.site_id)
@@ -185,11 +208,13 @@ class Dispatcher:
             await self.svc.store.finish(key, "failed:template")
             await self._failed(req, key, None)
             return
-        if await self.svc.store.hold_dedup(req.dedup_key, nid) != nid:
+        result = await self.twilio.send_once(
+            req, key, contact, site, rendered.body, urgent=urgent, previous=previous
+        )
+        if result.outcome == "duplicate":
             await self.svc.store.finish(key, "suppressed:duplicate")
             await self._suppressed(req, key, "duplicate")
             return
-        result = await self.twilio.send_once(key, contact, site, rendered.body, urgent=urgent)
         if result.sid is not None:
             await self._sent(
                 req, key, attempt, contact, result.sid, result.segments, caps, urgent=urgent
@@ -249,11 +274,6 @@ class Dispatcher:
             ours = await self.svc.store.record_sent(
                 pipe, send_key=key, sid=sid, info=info, caps=caps
             )
-            if ours:
-                try:
-                    await pipe.execute()
-                except WatchError:
-                    ours = False
         if not ours:
             # Our lease lapsed and another worker holds the send: it will find this SID at
             # Twilio (the attempt record is still there) and record and announce it.

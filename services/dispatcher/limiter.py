@@ -7,17 +7,18 @@ import time
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.asyncio.client import Pipeline
 
-# Reserve the next slot: theoretical arrival time = max(now, tat) + interval. Returns the wait.
-_RESERVE = """
-local now = tonumber(ARGV[1])
-local interval = tonumber(ARGV[2])
-local tat = tonumber(redis.call('GET', KEYS[1]) or '0')
-local start = math.max(now, tat)
-redis.call('SET', KEYS[1], start + interval, 'PX', math.ceil(start + interval - now) + 1000)
-return start - now
+# Reserve the next slot: theoretical arrival time = max(now, tat) + interval. Returns the wait
+# in ms. A Lua function, so that other scripts (the dispatcher's begin-send) reserve the same way.
+RESERVE_FUNCTION = """
+local function reserve(key, now, interval)
+  local tat = tonumber(redis.call('GET', key) or '0')
+  local start = math.max(now, tat)
+  redis.call('SET', key, start + interval, 'PX', math.ceil(start + interval - now) + 1000)
+  return start - now
+end
 """
+_RESERVE = RESERVE_FUNCTION + "return reserve(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]))"
 
 
 class RateLimiter:
@@ -29,20 +30,15 @@ class RateLimiter:
         self._reserve = redis.register_script(_RESERVE)
 
     async def _slot(self, sender: str) -> float:
-        now_ms = int(time.time() * 1000)
-        wait = await self._reserve(
-            keys=[f"{self.prefix}:rate:{sender}"], args=[now_ms, self.interval_ms]
-        )
+        wait = await self._reserve(keys=[self.key(sender)], args=[self.now_ms(), self.interval_ms])
         return self.seconds(wait)
 
-    def queue(self, pipe: Pipeline, sender: str) -> None:
-        """Queue a slot reservation on a caller's pipeline; `seconds(result)` is the wait.
+    def key(self, sender: str) -> str:
+        return f"{self.prefix}:rate:{sender}"
 
-        By EVALSHA alone: a Script on a pipeline costs an extra SCRIPT EXISTS round trip on
-        every execute. If Redis lost the script (a restart), execute raises NoScriptError and
-        the caller reserves with `slot()`, which loads it again."""
-        now_ms = int(time.time() * 1000)
-        pipe.evalsha(self._reserve.sha, 1, f"{self.prefix}:rate:{sender}", now_ms, self.interval_ms)
+    @staticmethod
+    def now_ms() -> int:
+        return int(time.time() * 1000)
 
     async def slot(self, sender: str) -> float:
         """Reserve a slot; the seconds to wait for it."""

@@ -14,13 +14,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from redis.exceptions import NoScriptError
-
 from services.dispatcher.directory import Contact
 from services.dispatcher.rules.errors import backoff, classify_send_error
 from services.dispatcher.sender import Found, Outbound, SendFailed
 from services.dispatcher.service import Service
 from services.dispatcher.settings import SiteSettings
+from services.dispatcher.store import Attempt
 from shared.broker import TransientError
 
 log = logging.getLogger("mtm.dispatcher")
@@ -46,9 +45,18 @@ class Twilio:
         self.random = random.Random()
 
     async def send_once(
-        self, key: str, contact: Contact, site: SiteSettings, body: str, *, urgent: bool
+        self,
+        req: Any,
+        key: str,
+        contact: Contact,
+        site: SiteSettings,
+        body: str,
+        *,
+        urgent: bool,
+        previous: Attempt | None,
     ) -> Result:
-        """Send unless an earlier attempt of this key already reached Twilio."""
+        """Send unless an earlier attempt of this key already reached Twilio, or another
+        notification holds the business key (outcome "duplicate", nothing sent)."""
         message = Outbound(
             to=contact.phone,
             body=body,
@@ -59,7 +67,6 @@ class Twilio:
         # Twilio stamps messages with real time, so the reconciliation window uses the wall
         # clock, not the service clock (which the demo and the tests move by hand).
         started = datetime.now(UTC)
-        previous = await self.svc.store.attempt(key)
         if previous is not None:
             # A crash (or an exhausted retry) left this attempt unresolved: did it go out?
             since = datetime.fromisoformat(previous.started_at)
@@ -71,16 +78,19 @@ class Twilio:
                 )
                 return Result(sid=found.sid)
             started = since
-        # The attempt record and the rate slot in one round trip; urgent texts take the slot
-        # without waiting for it.
-        try:
-            async with self.svc.store.redis.pipeline(transaction=False) as pipe:
-                self.svc.store.queue_begin_attempt(pipe, key, message, started)
-                self.svc.limiter.queue(pipe, site.sender)
-                _, wait = await pipe.execute()
-            delay = self.svc.limiter.seconds(wait)
-        except NoScriptError:  # Redis restarted and lost the script; the record is written
-            delay = await self.svc.limiter.slot(site.sender)
+        # The business key, the attempt record and the rate slot in one step; urgent texts
+        # take the slot without waiting for it.
+        delay = await self.svc.store.begin_send(
+            key,
+            dedup_key=req.dedup_key,
+            notification_id=str(req.notification_id),
+            message=message,
+            started=started,
+            limiter=self.svc.limiter,
+            sender=site.sender,
+        )
+        if delay is None:
+            return Result(outcome="duplicate")
         if delay > 0 and not urgent:
             await asyncio.sleep(delay)
         return await self._create(message, started, key)

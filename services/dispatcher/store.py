@@ -1,10 +1,11 @@
 """Send state on Redis: claims, dedup keys, in-flight attempts, SID map, cap counters.
 
-A send goes: claim `send:<key>` (a short lease, renewed while the worker is alive) -> record
-the attempt (what we are about to send, and since when) -> call Twilio -> in one transaction,
-guarded by the claim, complete it, map SID -> notification, count the cap, remember the prompt,
-drop the attempt. A crash anywhere leaves either no attempt (nothing was sent) or an attempt
-record, which makes the next try look Twilio up first.
+A send goes: claim `send:<key>` (a short lease, renewed while the worker is alive; read with
+any earlier attempt and the recipient in one round trip) -> take the business key, record the
+attempt (what we are about to send, and since when) and reserve the rate slot (one script) ->
+call Twilio -> in one script, guarded by the claim, complete it, map SID -> notification, count
+the cap, remember the prompt, drop the attempt. A crash anywhere leaves either no attempt
+(nothing was sent) or an attempt record, which makes the next try look Twilio up first.
 
 The same transaction puts the SID on the `unsettled` list (due for a status look-up after
 `reconcile_after` seconds); a final status, from a callback or from the look-up, takes it off.
@@ -25,6 +26,7 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
 
+from services.dispatcher.limiter import RESERVE_FUNCTION, RateLimiter
 from services.dispatcher.rules.policy import Counts
 from services.dispatcher.sender import Outbound
 from shared.clock import Clock, SystemClock
@@ -45,6 +47,21 @@ local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, to
 for _, sid in ipairs(due) do redis.call('ZADD', KEYS[1], ARGV[3], sid) end
 return due
 """
+
+
+# Take the business key (KEYS[1]) for ARGV[1] unless another notification holds it; then record
+# the attempt (KEYS[2]) and reserve the sender's rate slot (KEYS[3]). Returns {holder, wait ms};
+# a wait of -1 means another notification holds the key and nothing was written.
+_BEGIN_SEND = (
+    RESERVE_FUNCTION
+    + """
+local holder = redis.call('GET', KEYS[1])
+if holder and holder ~= ARGV[1] then return {holder, -1} end
+if not holder then redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2]) end
+redis.call('SET', KEYS[2], ARGV[3], 'EX', ARGV[4])
+return {ARGV[1], reserve(KEYS[3], tonumber(ARGV[5]), tonumber(ARGV[6]))}
+"""
+)
 
 
 def _ms(moment: datetime) -> int:
@@ -68,6 +85,21 @@ class Attempt:
             from_number=self.from_number,
             messaging_service_sid=self.messaging_service_sid,
         )
+
+
+def _attempt_json(message: Outbound, started: datetime) -> str:
+    record = Attempt(
+        started_at=started.isoformat(),
+        to=message.to,
+        body=message.body,
+        from_number=message.from_number,
+        messaging_service_sid=message.messaging_service_sid,
+    )
+    return json.dumps(asdict(record))
+
+
+def _attempt_of(raw: Any) -> Attempt | None:
+    return Attempt(**json.loads(raw)) if raw else None
 
 
 @dataclass(frozen=True)
@@ -104,12 +136,26 @@ class SendStore:
         self.clock = clock or SystemClock()
         self.reconcile_after = reconcile_after
         self._take_due = redis.register_script(_TAKE_DUE)
+        self._begin_send = redis.register_script(_BEGIN_SEND)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
 
-    async def claim(self, send_key: str, *, lease_seconds: int) -> Claim:
+    def _dedup(self, dedup_key: str) -> str:
+        return self._key("dedup", sha256(dedup_key.encode()).hexdigest()[:40])
+
+    async def claim(self, send_key: str, *, lease_seconds: float) -> Claim:
         return await self.claims.claim(f"send:{send_key}", lease_seconds=lease_seconds)
+
+    def queue_claim(self, pipe: Pipeline, send_key: str, *, lease_seconds: float) -> None:
+        """Queue the claim and the read of an earlier attempt on a caller's pipeline;
+        `claimed(*results)` turns the two results into (claim, attempt). If Redis lost the
+        claim script (a restart), execute raises NoScriptError and the caller uses claim()."""
+        self.claims.queue_claim(pipe, f"send:{send_key}", lease_seconds=lease_seconds)
+        pipe.get(self._key("attempt", send_key))
+
+    def claimed(self, raw_claim: Any, raw_attempt: Any) -> tuple[Claim, Attempt | None]:
+        return self.claims.claim_of(raw_claim), _attempt_of(raw_attempt)
 
     async def release(self, send_key: str) -> None:
         await self.claims.release(f"send:{send_key}")
@@ -146,9 +192,38 @@ class SendStore:
         """Complete a claim without a send (suppressed, failed)."""
         await self.claims.complete(f"send:{send_key}", result)
 
+    async def begin_send(
+        self,
+        send_key: str,
+        *,
+        dedup_key: str,
+        notification_id: str,
+        message: Outbound,
+        started: datetime,
+        limiter: RateLimiter,
+        sender: str,
+    ) -> float | None:
+        """Take the business key, record the attempt and reserve the rate slot, in one step.
+        None: another notification holds the business key (nothing recorded); otherwise the
+        seconds to wait for the slot."""
+        _, wait = await self._begin_send(
+            keys=[self._dedup(dedup_key), self._key("attempt", send_key), limiter.key(sender)],
+            args=[
+                notification_id,
+                DEDUP_TTL,
+                _attempt_json(message, started),
+                ATTEMPT_TTL,
+                limiter.now_ms(),
+                limiter.interval_ms,
+            ],
+        )
+        if int(wait) < 0:
+            return None
+        return limiter.seconds(wait)
+
     async def hold_dedup(self, dedup_key: str, notification_id: str) -> str:
         """Take the business key for this notification; returns whoever holds it."""
-        key = self._key("dedup", sha256(dedup_key.encode()).hexdigest()[:40])
+        key = self._dedup(dedup_key)
         async with self.redis.pipeline(transaction=True) as pipe:
             pipe.set(key, notification_id, nx=True, ex=DEDUP_TTL)
             pipe.get(key)
@@ -158,29 +233,15 @@ class SendStore:
     async def drop_dedup(self, dedup_key: str, notification_id: str) -> None:
         """Give the business key back after a send that did not happen."""
         if await self.hold_dedup(dedup_key, notification_id) == notification_id:
-            await self.redis.delete(self._key("dedup", sha256(dedup_key.encode()).hexdigest()[:40]))
+            await self.redis.delete(self._dedup(dedup_key))
 
     async def attempt(self, send_key: str) -> Attempt | None:
-        raw = await self.redis.get(self._key("attempt", send_key))
-        return Attempt(**json.loads(raw)) if raw else None
+        return _attempt_of(await self.redis.get(self._key("attempt", send_key)))
 
     async def begin_attempt(self, send_key: str, message: Outbound, started: datetime) -> None:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            self.queue_begin_attempt(pipe, send_key, message, started)
-            await pipe.execute()
-
-    def queue_begin_attempt(
-        self, pipe: Pipeline, send_key: str, message: Outbound, started: datetime
-    ) -> None:
-        """Queue the attempt record on a caller's pipeline (see begin_attempt)."""
-        record = Attempt(
-            started_at=started.isoformat(),
-            to=message.to,
-            body=message.body,
-            from_number=message.from_number,
-            messaging_service_sid=message.messaging_service_sid,
-        )
-        pipe.set(self._key("attempt", send_key), json.dumps(asdict(record)), ex=ATTEMPT_TTL)
+        """Record an attempt on its own (tests set up a crashed send with it)."""
+        key = self._key("attempt", send_key)
+        await self.redis.set(key, _attempt_json(message, started), ex=ATTEMPT_TTL)
 
     async def drop_attempt(self, send_key: str) -> None:
         await self.redis.delete(self._key("attempt", send_key))
@@ -211,14 +272,15 @@ class SendStore:
         return Counts(day=int(day), week=int(week), already_counted=bool(member))
 
     def pipeline(self) -> Pipeline:
-        return self.redis.pipeline(transaction=True)
+        """A recorder for the writes `record_sent` applies with the send's completion."""
+        return self.redis.pipeline(transaction=False)
 
     async def record_sent(
         self, pipe: Pipeline, *, send_key: str, sid: str, info: SidInfo, caps: CapKeys | None
     ) -> bool:
-        """Queue a send's records after the caller's writes and guard them all with the claim:
-        True means `pipe.execute()` applies everything or raises WatchError; False means the
-        claim is no longer ours (everything queued was discarded)."""
+        """Apply the caller's queued writes and the send's records together with the claim's
+        completion, in one step: True if they were applied, False if the claim is no longer ours
+        (nothing was written)."""
         pipe.set(self._key("sid", sid), json.dumps(asdict(info)), ex=SID_TTL)
         now = self.clock.now()
         pipe.zadd(self._key("unsettled"), {sid: _ms(now) + int(self.reconcile_after * 1000)})
@@ -230,7 +292,7 @@ class SendStore:
             pipe.expire(caps.day, 2 * DAY)
             pipe.sadd(caps.week, info.notification_id)
             pipe.expire(caps.week, 8 * DAY)
-        return await self.claims.complete(f"send:{send_key}", f"sent:{sid}", pipe=pipe)
+        return await self.claims.complete_with(f"send:{send_key}", f"sent:{sid}", pipe)
 
     async def settle(self, sid: str) -> None:
         """The SID has its final status: no look-up needed any more."""

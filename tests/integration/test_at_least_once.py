@@ -1,6 +1,8 @@
 """At-least-once consumption against the real Kafka and Redis: a consumer process that dies after
 its side effect but before its offset commit gets the record again after a restart, and the
-claim on the event_id keeps the side effect to exactly once per record."""
+claim on the event_id keeps the side effect to exactly once per record. Offsets are committed
+every 100 ms (shared/commits.py), so records handled just before the kill come again too; the
+claim absorbs them as well."""
 
 from __future__ import annotations
 
@@ -71,6 +73,7 @@ async def test_a_consumer_killed_before_its_commit_gets_the_record_again_and_act
         assert await redis.hget(keys.effects, kill) == b"1"
         assert await redis.hget(keys.deliveries, kill) == b"1"
         before_kill = await redis.hlen(keys.effects)
+        handled_before = set(await _counts(redis, keys.effects))
 
         second = await _start(args, service_env, tmp_path / "second.log", redis, keys)
         procs.append(second)
@@ -85,12 +88,19 @@ async def test_a_consumer_killed_before_its_commit_gets_the_record_again_and_act
     deliveries = await _counts(redis, keys.deliveries)
     assert await _counts(redis, keys.effects) == {i: 1 for i in ids}
     assert deliveries[kill] == 2
-    assert {i: n for i, n in deliveries.items() if i != kill} == {i: 1 for i in ids if i != kill}
+    assert set(deliveries) == set(ids)
+    again = {i for i, n in deliveries.items() if n > 1}
+    assert max(deliveries.values()) == 2
+    # Only records handled before the kill come again (their commit had not gone out yet);
+    # a record handled once after the restart is never read twice.
+    assert again <= handled_before, again - handled_before
     log.warning(
-        "at-least-once: %d records, %d handled before the SIGKILL, %d deliveries in all, %.1fs",
+        "at-least-once: %d records, %d handled before the SIGKILL, %d deliveries in all "
+        "(%d re-delivered), %.1fs",
         len(ids),
         before_kill,
         sum(deliveries.values()),
+        len(again),
         time.monotonic() - began,
     )
 

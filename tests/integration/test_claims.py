@@ -176,6 +176,66 @@ async def test_complete_with_a_plain_pipeline_is_refused(redis: Redis, namespace
             await mine.complete("dose:d4", pipe=pipe)
 
 
+async def test_complete_with_applies_the_writes_and_the_completion_in_one_step(
+    redis: Redis, namespace: str
+) -> None:
+    mine, theirs = _pair(redis, namespace)
+    ledger, ctx, sid = (f"{namespace}:test:{k}" for k in ("ledger", "ctx", "sid"))
+    assert await mine.claim("send:n1") == ACQUIRED
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.set(sid, "n1", ex=60)
+        pipe.lpush(ctx, "prompt")
+        pipe.ltrim(ctx, 0, 9)
+        pipe.zadd(ledger, {"SM1": 1234})
+        pipe.delete(f"{namespace}:test:attempt")
+        assert await mine.complete_with("send:n1", "sent:SM1", pipe)
+        assert pipe.command_stack == []  # the recorder was emptied
+    assert await redis.get(sid) == b"n1"
+    assert 0 < await redis.ttl(sid) <= 60
+    assert await redis.lrange(ctx, 0, -1) == [b"prompt"]
+    assert await redis.zscore(ledger, "SM1") == 1234
+    assert await theirs.claim("send:n1") == Claim(ClaimState.DONE, "sent:SM1")
+    # A replay by the same owner writes nothing twice.
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.lpush(ctx, "prompt")
+        assert not await mine.complete_with("send:n1", "sent:SM1", pipe)
+    assert await redis.lrange(ctx, 0, -1) == [b"prompt"]
+
+
+async def test_complete_with_after_a_takeover_writes_nothing(redis: Redis, namespace: str) -> None:
+    dead, alive = _pair(redis, namespace)
+    ledger = f"{namespace}:test:ledger"
+    assert await dead.claim("send:n2", lease_seconds=0.2) == ACQUIRED
+    await eventually(
+        lambda: _acquires(alive, "send:n2"),
+        timeout=10,
+        interval=0.05,
+        message="lease expired and taken over",
+    )
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(ledger, "n2", 1)
+        assert not await dead.complete_with("send:n2", "sent:SM-dead", pipe)
+    assert await redis.exists(ledger) == 0
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.hincrby(ledger, "n2", 1)
+        assert await alive.complete_with("send:n2", "sent:SM-alive", pipe)
+    assert await redis.hgetall(ledger) == {b"n2": b"1"}
+    assert await dead.claim("send:n2") == Claim(ClaimState.DONE, "sent:SM-alive")
+
+
+async def test_complete_with_refuses_writes_it_cannot_guard(redis: Redis, namespace: str) -> None:
+    mine, _ = _pair(redis, namespace)
+    assert await mine.claim("send:n3") == ACQUIRED
+    async with redis.pipeline(transaction=False) as pipe:
+        pipe.flushdb()
+        with pytest.raises(ValueError, match="FLUSHDB"):
+            await mine.complete_with("send:n3", "x", pipe)
+        pipe.delete("a", "b")
+        with pytest.raises(ValueError, match="one key"):
+            await mine.complete_with("send:n3", "x", pipe)
+    assert await mine.claim("send:n3") == IN_PROGRESS  # still ours, not completed
+
+
 async def test_once_is_true_only_the_first_time(redis: Redis, namespace: str) -> None:
     mine, theirs = _pair(redis, namespace)
     assert await mine.once("sms:SM1")
