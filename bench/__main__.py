@@ -77,7 +77,7 @@ class Bench:
                 say(f"baseline run {i + 1}/{self.runs}, a commit per {every}")
                 r = await baseline.run(
                     infra.kafka,
-                    messages=self.n(12_000 if interval else 6000),
+                    messages=self.n(12_000 if interval else 4000),
                     body=body,
                     consumers=ROUTINE_WORKERS,
                     commit_interval=interval,

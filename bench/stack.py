@@ -59,6 +59,15 @@ class Stack:
         finally:
             await redis.aclose()
 
+    async def restart(self, name: str, env: Mapping[str, str]) -> None:
+        """Stop one service (if running) and start it again with `env`; wait until it listens."""
+        old = self.procs.pop(name, None)
+        if old is not None:
+            await asyncio.to_thread(old.stop)
+        log = self.log_dir / f"{self.prefix.rstrip('.')}-{name}.log"
+        self.procs[name] = ServiceProc(name, f"services.{name}", env, log).start()
+        await wait_for_groups(self.infra.kafka, groups(name, self.prefix), within=90)
+
     def check(self) -> None:
         """Fail loudly if a service died."""
         for proc in self.procs.values():

@@ -191,6 +191,19 @@ class Claims:
         pipe.set(key, done, ex=self.done_ttl)
         return True
 
+    def queue_complete(self, pipe: Pipeline, name: str, result: str = "") -> None:
+        """Queue complete() (without `pipe=`) on a caller's non-transactional pipeline, by
+        EVALSHA alone; if Redis lost the script, execute raises NoScriptError and the caller
+        completes with complete(), which loads it again (completing twice is a no-op)."""
+        pipe.evalsha(
+            self._complete.sha,
+            1,
+            self.key(name),
+            _PENDING + self.owner,
+            _DONE + result,
+            self.done_ttl,
+        )
+
     async def complete_with(self, name: str, result: str, pipe: Pipeline) -> bool:
         """Apply the writes queued on `pipe` (a non-transactional pipeline, used only to record
         them; it is emptied) together with the completion, in one round trip and only while

@@ -85,21 +85,33 @@ end
 """
 
 # ARGV[3] = key, ARGV[4] = due ms, ARGV[5] = payload
-_SCHEDULE = """
+_SCHEDULE_ONE = """
 redis.call('SET', base .. ':buckets', ARGV[2], 'NX')
-local key = ARGV[3]
-local b = bucket(key)
-local gen = redis.call('INCR', base .. ':seq')
-if redis.call('HSET', base .. ':data:' .. b, key, gen .. '|' .. ARGV[5]) == 1 then
-  redis.call('INCR', count_key)
+local function schedule(key, due, data)
+  local b = bucket(key)
+  local gen = redis.call('INCR', base .. ':seq')
+  if redis.call('HSET', base .. ':data:' .. b, key, gen .. '|' .. data) == 1 then
+    redis.call('INCR', count_key)
+  end
+  redis.call('ZADD', base .. ':due:' .. b, due, key)
+  reindex(b)
+  redis.call('ZREM', lease_key, b .. ':' .. key)
+  redis.call('HDEL', attempts_key, key)
+  redis.call('HDEL', dead_key, key)
+  return gen
 end
-redis.call('ZADD', base .. ':due:' .. b, ARGV[4], key)
-reindex(b)
-redis.call('ZREM', lease_key, b .. ':' .. key)
-redis.call('HDEL', attempts_key, key)
-redis.call('HDEL', dead_key, key)
-return gen
 """
+# ARGV[3] = key, ARGV[4] = due ms, ARGV[5] = payload JSON
+_SCHEDULE = _SCHEDULE_ONE + "return schedule(ARGV[3], ARGV[4], ARGV[5])"
+# ARGV[3..] = key, due ms, payload, key, due ms, payload, ...; returns the generations in order.
+_SCHEDULE_MANY = (
+    _SCHEDULE_ONE
+    + """
+local out = {}
+for i = 3, #ARGV, 3 do out[#out + 1] = schedule(ARGV[i], ARGV[i + 1], ARGV[i + 2]) end
+return out
+"""
+)
 
 # ARGV[3] = now ms, ARGV[4] = limit, ARGV[5] = lease ms, ARGV[6] = max attempts (0: unlimited)
 # Returns key, data, attempt triples. Expired leases first: those timers have waited longest.
@@ -152,18 +164,30 @@ return out
 """
 
 # ARGV[3] = key, ARGV[4] = generation
-_COMPLETE = """
-local key = ARGV[3]
-local b = bucket(key)
-local data_key = base .. ':data:' .. b
-if not owned(redis.call('HGET', data_key, key), ARGV[4]) then return 0 end
-redis.call('HDEL', data_key, key)
-redis.call('DECR', count_key)
-redis.call('ZREM', lease_key, b .. ':' .. key)
-redis.call('HDEL', attempts_key, key)
-unschedule(b, key)
-return 1
+_COMPLETE_ONE = """
+local function complete(key, gen)
+  local b = bucket(key)
+  local data_key = base .. ':data:' .. b
+  if not owned(redis.call('HGET', data_key, key), gen) then return 0 end
+  redis.call('HDEL', data_key, key)
+  redis.call('DECR', count_key)
+  redis.call('ZREM', lease_key, b .. ':' .. key)
+  redis.call('HDEL', attempts_key, key)
+  unschedule(b, key)
+  return 1
+end
 """
+# ARGV[3] = key, ARGV[4] = generation
+_COMPLETE = _COMPLETE_ONE + "return complete(ARGV[3], ARGV[4])"
+# ARGV[3..] = key, generation, key, generation, ...; returns how many were still owned.
+_COMPLETE_MANY = (
+    _COMPLETE_ONE
+    + """
+local n = 0
+for i = 3, #ARGV, 2 do n = n + complete(ARGV[i], ARGV[i + 1]) end
+return n
+"""
+)
 
 # ARGV[3] = key, ARGV[4] = generation, ARGV[5] = retry at ms, ARGV[6] = max attempts
 _RETRY = """
@@ -253,8 +277,10 @@ class Timers:
         self.dead_key = f"{self.base}:dead"
         self.count_key = f"{self.base}:count"
         self._schedule = redis.register_script(_LIB + _SCHEDULE)
+        self._schedule_many = redis.register_script(_LIB + _SCHEDULE_MANY)
         self._claim = redis.register_script(_LIB + _CLAIM)
         self._complete = redis.register_script(_LIB + _COMPLETE)
+        self._complete_many = redis.register_script(_LIB + _COMPLETE_MANY)
         self._retry = redis.register_script(_LIB + _RETRY)
         self._cancel = redis.register_script(_LIB + _CANCEL)
         self._get = redis.register_script(_LIB + _GET)
@@ -272,15 +298,17 @@ class Timers:
     async def schedule_many(
         self, items: Iterable[tuple[str, datetime, dict[str, Any] | None]], *, chunk: int = 500
     ) -> list[int]:
-        """Schedule many timers in pipelined round trips; returns their generations in order."""
+        """Schedule many timers, `chunk` per script call (one round trip and one command to
+        pack for each chunk); returns their generations in order."""
         generations: list[int] = []
         batch = list(items)
         for start in range(0, len(batch), chunk):
-            async with self.redis.pipeline(transaction=False) as pipe:
-                for key, due, payload in batch[start : start + chunk]:
-                    data = json.dumps(payload or {}, separators=(",", ":"))
-                    await self._schedule(keys=[], args=self._args(key, _ms(due), data), client=pipe)
-                generations.extend(int(g) for g in await pipe.execute())
+            args: list[Any] = []
+            for key, due, payload in batch[start : start + chunk]:
+                args += (key, _ms(due), json.dumps(payload or {}, separators=(",", ":")))
+            generations.extend(
+                int(g) for g in await self._schedule_many(keys=[], args=self._args(*args))
+            )
         return generations
 
     async def cancel(self, key: str) -> bool:
@@ -314,6 +342,13 @@ class Timers:
     async def complete(self, timer: Timer) -> bool:
         """Mark a fired timer done (a no-op if it was rescheduled or cancelled meanwhile)."""
         return bool(await self._complete(keys=[], args=self._args(timer.key, timer.generation)))
+
+    async def complete_many(self, timers: Iterable[Timer]) -> int:
+        """complete() for several timers in one round trip; how many were still ours."""
+        pairs = [part for t in timers for part in (t.key, t.generation)]
+        if not pairs:
+            return 0
+        return int(await self._complete_many(keys=[], args=self._args(*pairs)))
 
     async def retry(self, timer: Timer, at: datetime, *, max_attempts: int) -> int:
         """Put a failed timer back for `at`; returns the failures so far, or -1 once
@@ -376,6 +411,9 @@ class TimerWorker:
         self.retry_seconds = retry_seconds
         self.fired = 0
         self._stopped = asyncio.Event()
+        self._completions: list[Timer] = []
+        self._written: asyncio.Future[None] | None = None
+        self._tasks: set[asyncio.Task[None]] = set()
 
     async def _fire(self, timer: Timer) -> None:
         async with self.semaphore:
@@ -396,8 +434,34 @@ class TimerWorker:
                     },
                 )
                 return
-            await self.timers.complete(timer)
+            await self._complete(timer)
             self.fired += 1
+
+    async def _complete(self, timer: Timer) -> None:
+        """Complete the timer together with the others whose handlers finished in the same turn
+        of the event loop (one round trip for all of them); returns once it is written."""
+        loop = asyncio.get_running_loop()
+        self._completions.append(timer)
+        if self._written is None:
+            self._written = loop.create_future()
+            loop.call_soon(self._start_writing)
+        await asyncio.shield(self._written)
+
+    def _start_writing(self) -> None:
+        task = asyncio.get_running_loop().create_task(self._write_completions())
+        self._tasks.add(task)  # held until done: the loop keeps only weak references
+        task.add_done_callback(self._tasks.discard)
+
+    async def _write_completions(self) -> None:
+        written, self._written = self._written, None
+        timers, self._completions = self._completions, []
+        assert written is not None
+        try:
+            await self.timers.complete_many(timers)
+        except Exception as exc:
+            written.set_exception(exc)
+        else:
+            written.set_result(None)
 
     async def run_once(self) -> int:
         """Fire every timer due now (in batches); returns how many were claimed."""

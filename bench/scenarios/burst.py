@@ -6,7 +6,13 @@ ClinicalAlertRaised on Kafka to the page accepted at the fake.
 Running: adherence (fires the timers, asks for the reminders), dispatcher (rate limit lifted,
 routine partitions in parallel), escalation (pages), all as processes with production settings
 otherwise. Quiet hours do not hold the reminders (the patient chose the time) and one reminder
-a day is far below the daily cap."""
+a day is far below the daily cap.
+
+Dose times are whole minutes. So that a run need not wait for the next minute of the wall clock
+(up to a minute of idle machine per run), adherence is restarted before each run with its
+service clock a few seconds ahead of the wall clock (MTM_ADHERENCE__SIM__START/ANCHOR, scale 1):
+its whole minute falls right after the seeding. Everything else runs on the wall clock; lags are
+measured from the real instant that minute began."""
 
 from __future__ import annotations
 
@@ -21,14 +27,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer
+from aiokafka import AIOKafkaConsumer, TopicPartition
 from redis.asyncio import Redis
 
 from bench.clinic import TEAM
 from bench.env import service_env
 from bench.fake import FakeProcess, LostOrDuplicated, Tally, accepted_at, tally
 from bench.infra import BenchInfra
-from bench.kafka import drop, producer, project_topics_for, run_prefix
+from bench.kafka import drop, partitions_of, producer, project_topics_for, run_prefix
 from bench.population import Patient, into_directory, patients
 from bench.procs import CpuMeter
 from bench.profile import Profiler
@@ -77,6 +83,7 @@ class Burst:
     stack: Stack = field(init=False)
     redis: Redis | None = None
     seed_estimate: float = 0.0
+    offsets: dict[TopicPartition, int] = field(default_factory=dict)
 
     async def setup(self) -> None:
         self.prefix = run_prefix("burst")
@@ -94,7 +101,6 @@ class Burst:
         self.stack = Stack(self.infra, self.prefix, self.namespace, self.log_dir)
         await self.stack.start(
             {
-                "adherence": service_env(self.infra, **common),
                 "dispatcher": service_env(
                     self.infra,
                     **common,
@@ -124,20 +130,35 @@ class Burst:
         assert self.redis is not None
         await self.fake.reset()
         tag = f"r{index}{uuid.uuid4().hex[:4]}"
-        # The due minute: the next minute boundary after the seeding is done (estimated from
-        # the last run, generously the first time).
-        estimate = self.seed_estimate * 1.3 + 5 if self.seed_estimate else self.size / 1500 + 8
-        due = _next_minute(datetime.now(UTC) + timedelta(seconds=estimate))
+        # The due instant: right after adherence restarted and the seeding is done (estimated
+        # from the last run, generously the first time); adherence's clock makes it a whole
+        # minute (its dose time).
         started = time.monotonic()
-        await seed_burst(self.redis, self.namespace, self.people, due=due, run=tag)
+        self.offsets = await self._end_offsets()
+        estimate = self.seed_estimate * 1.1 + 2 if self.seed_estimate else self.size / 5000 + 8
+        due = datetime.now(UTC) + timedelta(seconds=estimate)
+        minute = _next_minute(due)
+        env = service_env(
+            self.infra,
+            prefix=self.prefix,
+            namespace=self.namespace,
+            adherence__sim__start=minute.isoformat(),
+            adherence__sim__anchor=due.isoformat(),
+        )
+        # Both before the due instant, side by side: adherence only acts once it is due.
+        await asyncio.gather(
+            self.stack.restart("adherence", env),
+            seed_burst(self.redis, self.namespace, self.people, due=minute, run=tag),
+        )
         seed_seconds = time.monotonic() - started
         self.seed_estimate = seed_seconds
         lead = (due - datetime.now(UTC)).total_seconds()
-        if lead < 1:
-            raise RuntimeError(f"seeding overran the due minute by {-lead:.1f}s")
+        if lead < 0.5:
+            raise RuntimeError(f"seeding overran the due instant by {-lead:.1f}s")
         say(
-            f"burst run {index}: {self.size:,} reminders seeded in {seed_seconds:.0f}s, "
-            f"due at {due:%H:%M:%S}Z (in {lead:.0f}s)"
+            f"burst run {index}: adherence restarted and {self.size:,} reminders seeded in "
+            f"{seed_seconds:.0f}s, due at {minute:%H:%M}Z adherence time = {due:%H:%M:%S}Z "
+            f"(in {lead:.0f}s)"
         )
         await asyncio.sleep(max(0.0, lead - 0.5))
         meter = CpuMeter(self._pids()).start()
@@ -169,6 +190,20 @@ class Burst:
         messages = await self.fake.messages()
         codes, requested = await self._read_topics(raised, tag)
         return self._figures(messages, raised, codes, requested, due, seed_seconds, meter)
+
+    async def _end_offsets(self) -> dict[TopicPartition, int]:
+        """Where mtm.notify.urgent and mtm.notify.routine end now."""
+        consumer = AIOKafkaConsumer(bootstrap_servers=self.infra.kafka, enable_auto_commit=False)
+        await consumer.start()
+        try:
+            parts = [
+                TopicPartition(self.prefix + topic, p)
+                for topic in (topics.NOTIFY_URGENT, topics.NOTIFY_ROUTINE)
+                for p in range(partitions_of(topic))
+            ]
+            return dict(await consumer.end_offsets(parts))
+        finally:
+            await consumer.stop()
 
     async def _raise_alerts(self, due: datetime, window: float) -> dict[str, float]:
         """20 P0 alerts at random moments of the burst; returns alert_id -> acked on Kafka."""
@@ -208,15 +243,17 @@ class Burst:
     ) -> tuple[dict[str, str], list[float]]:
         """alert_id -> the code its page carries (mtm.notify.urgent); and when each of this
         run's reminders was requested (the record timestamps on mtm.notify.routine)."""
-        urgent, routine = self.prefix + topics.NOTIFY_URGENT, self.prefix + topics.NOTIFY_ROUTINE
+        routine = self.prefix + topics.NOTIFY_ROUTINE
         consumer = AIOKafkaConsumer(
-            urgent,
-            routine,
             bootstrap_servers=self.infra.kafka,
             auto_offset_reset="earliest",
             enable_auto_commit=False,
         )
         await consumer.start()
+        # From where the topics ended before this run: earlier runs' records are not read again.
+        consumer.assign(list(self.offsets))
+        for tp, offset in self.offsets.items():
+            consumer.seek(tp, offset)
         codes: dict[str, str] = {}
         requested: list[float] = []
         marker = f"-{tag}:".encode()

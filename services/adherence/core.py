@@ -7,6 +7,9 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import Protocol
 
+from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
+
 from services.adherence.rules.thresholds import Thresholds
 from services.adherence.rules.windows import WindowPolicy
 from services.adherence.state import State
@@ -42,6 +45,14 @@ class Publisher(Protocol):
     async def publish(self, event: Event, *, topic: str | None = None) -> None: ...
 
 
+class AlongWrites(Protocol):
+    """Idempotent writes that can ride on another round trip (queue) or go alone (write)."""
+
+    def queue(self, pipe: Pipeline) -> None: ...
+
+    async def write(self) -> None: ...
+
+
 class ClaimBusy(TransientError):
     """Another worker holds the publish claim (or died holding it): try again later."""
 
@@ -59,8 +70,17 @@ class Adherence:
     clock: Clock
     config: Config = field(default_factory=Config)
 
-    async def publish_once(self, key: str, event: Event, *, claims: Claims | None = None) -> bool:
-        """Publish under a claim on `key`: True if published now, False if it was before."""
+    async def publish_once(
+        self,
+        key: str,
+        event: Event,
+        *,
+        claims: Claims | None = None,
+        along: AlongWrites | None = None,
+    ) -> bool:
+        """Publish under a claim on `key`: True if published now, False if it was before.
+        `along`: writes that go with the claim's completion in one round trip (when published
+        now; the caller writes them itself otherwise)."""
         claims = claims or self.claims
         claim = await claims.claim(key, lease_seconds=self.config.claim_lease_seconds)
         if claim.state is ClaimState.DONE:
@@ -72,5 +92,15 @@ class Adherence:
         except BaseException:
             await claims.release(key)
             raise
-        await claims.complete(key)
+        if along is None:
+            await claims.complete(key)
+            return True
+        try:
+            async with self.state.redis.pipeline(transaction=False) as pipe:
+                claims.queue_complete(pipe, key)
+                along.queue(pipe)
+                await pipe.execute()
+        except NoScriptError:  # Redis restarted and lost a script: both again, one by one
+            await claims.complete(key)
+            await along.write()
         return True

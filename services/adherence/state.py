@@ -13,6 +13,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
 from redis.asyncio import Redis
+from redis.asyncio.client import Pipeline
 from redis.exceptions import NoScriptError
 
 from services.adherence.codec import (
@@ -234,13 +235,20 @@ class State:
             return
         try:
             async with self.redis.pipeline(transaction=False) as pipe:
-                pipe.hset(self._dose_key(dose_id), field, at.isoformat())
-                pipe.evalsha(
-                    self._latest.sha, 1, self.key("patient", patient_id), "last_prompt_ms", _ms(at)
-                )
+                self.queue_prompt_sent(pipe, dose_id, patient_id, at, field=field)
                 await pipe.execute()
         except NoScriptError:
             await self.record_prompt(patient_id, at)
+
+    def queue_prompt_sent(
+        self, pipe: Pipeline, dose_id: str, patient_id: str, at: datetime, *, field: str | None
+    ) -> None:
+        """prompt_sent() on a caller's pipeline (NoScriptError from execute: call prompt_sent)."""
+        if field is not None:
+            pipe.hset(self._dose_key(dose_id), field, at.isoformat())
+        pipe.evalsha(
+            self._latest.sha, 1, self.key("patient", patient_id), "last_prompt_ms", _ms(at)
+        )
 
     async def link_caregiver(self, patient_id: str, caregiver_id: str, *, linked: bool) -> None:
         key = self.key("patient", patient_id, "caregivers")

@@ -5,7 +5,10 @@ it reads the dose's state and publishes under a claim, so a timer fired twice ac
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from redis.asyncio.client import Pipeline
 
 from services.adherence import messages
 from services.adherence.alerting import review_patient, review_plan
@@ -20,6 +23,7 @@ from services.adherence.planner import (
 from services.adherence.rules.model import Dose, Plan
 from services.adherence.rules.refills import fills_for_plan, refill_schedule
 from services.adherence.rules.schedule import local_today, resolve_local
+from services.adherence.state import State
 from shared.broker import TRANSIENT
 from shared.timers import Timer
 
@@ -71,6 +75,25 @@ async def dose_step(svc: Adherence, dose_id: str, step: str) -> None:
         await cutoff(svc, plan, dose)
 
 
+@dataclass(frozen=True)
+class PromptSent:
+    """The dose was asked about: its reminded_at/followed_up_at (the first time) and the
+    patient's last prompt, written with the request's publish claim."""
+
+    state: State
+    dose: Dose
+    at: datetime
+    field: str | None
+
+    def queue(self, pipe: Pipeline) -> None:
+        d = self.dose
+        self.state.queue_prompt_sent(pipe, d.dose_id, d.patient_id, self.at, field=self.field)
+
+    async def write(self) -> None:
+        d = self.dose
+        await self.state.prompt_sent(d.dose_id, d.patient_id, self.at, field=self.field)
+
+
 async def prompt(svc: Adherence, plan: Plan, dose: Dose, step: messages.Prompt) -> None:
     """The reminder, or the one follow-up if nothing came back; late ones go out until the
     cut-off (a late dose still counts as taken), never after."""
@@ -90,10 +113,11 @@ async def prompt(svc: Adherence, plan: Plan, dose: Dose, step: messages.Prompt) 
                 await svc.timers.schedule(key, retry, payload)
             return
     event = messages.dose_prompt(dose, plan, step)
-    fresh = await svc.publish_once(event.dedup_key, event)
     field = "reminded_at" if step == "reminder" else "followed_up_at"
-    first = getattr(dose, field) is None
-    await svc.state.prompt_sent(dose.dose_id, dose.patient_id, now, field=field if first else None)
+    noted = PromptSent(svc.state, dose, now, field if getattr(dose, field) is None else None)
+    fresh = await svc.publish_once(event.dedup_key, event, along=noted)
+    if not fresh:  # published before (a re-fired timer): make sure the dose says so
+        await noted.write()
     if fresh:
         log.info(
             "dose prompt requested",

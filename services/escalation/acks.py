@@ -41,7 +41,7 @@ async def _find(deps: Deps, code: str, alert_id: str | None) -> str | None:
     return found
 
 
-def _notices(deps: Deps, state: AlertState, acker: str) -> list[ob.Op]:
+def _notices(deps: Deps, state: AlertState, acker: str, *, takeover: bool = False) -> list[ob.Op]:
     now = deps.clock.now()
     assert state.code is not None
     return [
@@ -53,6 +53,7 @@ def _notices(deps: Deps, state: AlertState, acker: str) -> list[ob.Op]:
                 site_name=deps.config.site_name(state.site_id),
                 clinician_id=other,
                 now=now,
+                acknowledged_by=acker if takeover else None,
             )
         )
         for other in state.paged_ids
@@ -96,12 +97,17 @@ async def on_alert_acknowledged(deps: Deps, event: AlertAcknowledged) -> None:
         _refused("ack", event, event.alert_id, "unknown_code")
         return
     verdict = await deps.store.transact(lambda pipe: _acknowledge(deps, pipe, alert_id, event))
-    if verdict != "ok":
+    if verdict not in ("ok", "takeover"):
         _refused("ack", event, alert_id, verdict)
     else:
         log.info(
             "alert acknowledged",
-            extra={"alert_id": alert_id, "code": event.code, "clinician_id": event.clinician_id},
+            extra={
+                "alert_id": alert_id,
+                "code": event.code,
+                "clinician_id": event.clinician_id,
+                "takeover": verdict == "takeover",
+            },
         )
     await deps.outbox.flush(alert_stream(alert_id))
 
@@ -116,11 +122,14 @@ async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAc
         paged=state.paged_ids,
         clinician_id=event.clinician_id,
         acknowledged_by=state.acknowledged_by,
+        reminders=state.reminders,
     )
     if not verdict.allowed:
         return verdict.reason
+    takeover = verdict.reason == "takeover"
     now = deps.clock.now()
-    # Acknowledged is not resolved: the ladder's timer becomes the resolve-by check.
+    # Acknowledged is not resolved: the ladder's timer becomes the resolve-by check. A takeover
+    # (another clinician paged by the re-escalation answers ACK) starts it afresh for them.
     wait = unresolved_wait(deps.resolve_plan(state), 0)
     resolve_by = now + timedelta(seconds=wait) if wait is not None else None
     acked = state.model_copy(
@@ -146,14 +155,15 @@ async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAc
                 clinician_id=event.clinician_id,
                 message_sid=event.message_sid,
                 now=now,
+                takeover=takeover,
             )
         ),
-        *_notices(deps, state, event.clinician_id),
+        *_notices(deps, state, event.clinician_id, takeover=takeover),
     ]
     pipe.multi()
     deps.store.put_alert(pipe, acked)
     deps.outbox.stage(pipe, alert_stream(alert_id), ops)
-    return "ok"
+    return verdict.reason
 
 
 async def on_alert_resolved(deps: Deps, event: AlertResolved) -> None:

@@ -244,6 +244,50 @@ async def test_an_expired_lease_is_redelivered_as_the_next_attempt(
     assert await timers.claim(T0 + timedelta(hours=1)) == []
 
 
+async def test_complete_many_completes_only_the_generations_still_owned(
+    redis: Redis, namespace: str
+) -> None:
+    timers = Timers(redis, f"{namespace}:test", "many")
+    for i in range(3):
+        await timers.schedule(f"dose:{i}", T0, {})
+    claimed = await timers.claim(T0, limit=10)
+    await timers.schedule("dose:1", T0 + timedelta(hours=1), {})  # rescheduled while in flight
+    assert await timers.complete_many(claimed) == 2
+    assert await timers.complete_many([]) == 0
+    assert await timers.pending() == 1
+    due, _ = await timers.get("dose:1")
+    assert due == T0 + timedelta(hours=1)  # the reschedule survived the batch completion
+
+
+class _CountingTimers(Timers):
+    writes: int = 0
+
+    async def complete_many(self, timers: Any) -> int:
+        self.writes += 1
+        return await super().complete_many(timers)
+
+
+async def test_a_worker_completes_timers_that_finish_together_in_one_round_trip(
+    redis: Redis, namespace: str
+) -> None:
+    timers = _CountingTimers(redis, f"{namespace}:test", "batched")
+    n = 500
+    for i in range(n):
+        await timers.schedule(f"dose:{i:04d}", T0, {})
+    fired: list[str] = []
+
+    async def handler(timer: Timer) -> None:
+        await asyncio.sleep(0)
+        fired.append(timer.key)
+
+    worker = TimerWorker(timers, handler, clock=FakeClock(T0))
+    assert await worker.run_once() == n
+    assert sorted(fired) == [f"dose:{i:04d}" for i in range(n)]
+    assert worker.fired == n
+    assert await timers.pending() == 0  # every one completed before run_once returned
+    assert 0 < timers.writes <= n / 10, timers.writes
+
+
 async def test_a_cancelled_timer_never_fires(redis: Redis, namespace: str) -> None:
     timers = Timers(redis, f"{namespace}:test", "cancel")
     await timers.schedule("appt:a1:24h", T0, {"appointment": "a1"})

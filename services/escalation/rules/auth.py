@@ -12,18 +12,28 @@ OPEN, ACKNOWLEDGED, RESOLVED = "open", "acknowledged", "resolved"
 class Verdict:
     allowed: bool
     reason: str
-    """ok, not_paged, not_open, already_acknowledged, duplicate."""
+    """ok, takeover, not_paged, not_open, already_acknowledged, duplicate."""
 
 
 def may_acknowledge(
-    *, status: str, paged: Collection[str], clinician_id: str, acknowledged_by: str | None
+    *,
+    status: str,
+    paged: Collection[str],
+    clinician_id: str,
+    acknowledged_by: str | None,
+    reminders: int = 0,
 ) -> Verdict:
-    """An ACK counts only from a clinician paged for this alert, while it is open."""
+    """An ACK counts only from a clinician paged for this alert, while it is open; or, once
+    an acknowledged alert went unresolved and was escalated again (`reminders` > 0), from
+    another clinician paged for it, who takes it over."""
     if clinician_id not in paged:
         return Verdict(False, "not_paged")
     if status == ACKNOWLEDGED:
-        same = acknowledged_by == clinician_id
-        return Verdict(False, "duplicate" if same else "already_acknowledged")
+        if acknowledged_by == clinician_id:
+            return Verdict(False, "duplicate")
+        if reminders > 0:
+            return Verdict(True, "takeover")
+        return Verdict(False, "already_acknowledged")
     if status != OPEN:
         return Verdict(False, "not_open")
     return Verdict(True, "ok")

@@ -73,22 +73,31 @@ def reminder_request(**fields: Any) -> NotificationRequested:
 
 
 def notice_request(
-    *, alert_id: str, site_id: str, code: str, site_name: str, clinician_id: str, now: datetime
+    *,
+    alert_id: str,
+    site_id: str,
+    code: str,
+    site_name: str,
+    clinician_id: str,
+    now: datetime,
+    acknowledged_by: str | None = None,
 ) -> NotificationRequested:
-    """'Alert 4821 has been acknowledged': to the others paged, so they can stand down."""
+    """'Alert 4821 has been acknowledged': to the others paged, so they can stand down.
+    `acknowledged_by` names a takeover, whose notices are texts of their own."""
+    extra = (acknowledged_by,) if acknowledged_by else ()
     return NotificationRequested(
-        event_id=stable_id("notice-request", alert_id, clinician_id),
+        event_id=stable_id("notice-request", alert_id, clinician_id, *extra),
         occurred_at=now,
         source=SOURCE,
         correlation_id=alert_id,
         site_id=site_id,
-        notification_id=stable_id("notice", alert_id, clinician_id),
+        notification_id=stable_id("notice", alert_id, clinician_id, *extra),
         recipient=Recipient(kind="clinician", id=clinician_id),
         template_id=NOTICE_TEMPLATE,
         variables={"code": code, "site": site_name},
         category="clinician_notice",
         priority="urgent",
-        dedup_key=f"notice:{alert_id}:{clinician_id}",
+        dedup_key=":".join(("notice", alert_id, clinician_id, *extra)),
     )
 
 
@@ -181,10 +190,12 @@ def acknowledged(
     clinician_id: str,
     message_sid: str | None,
     now: datetime,
+    takeover: bool = False,
 ) -> AlertAcknowledged:
-    """Audit: the alert is acknowledged (this service's confirmation, source 'escalation')."""
+    """Audit: the alert is acknowledged (this service's confirmation, source 'escalation');
+    a takeover by another clinician is an event of its own."""
     return AlertAcknowledged(
-        event_id=stable_id("acknowledged", alert_id),
+        event_id=stable_id("acknowledged", alert_id, *((clinician_id,) if takeover else ())),
         occurred_at=now,
         source=SOURCE,
         correlation_id=alert_id,

@@ -64,6 +64,21 @@ async def test_a_plan_reminds_at_the_dose_time_with_phi_free_content() -> None:
         assert "sertraline" not in json.dumps(reminder)
 
 
+async def test_a_redis_that_lost_its_scripts_still_reminds_once_and_notes_it() -> None:
+    """After a Redis restart the scripts are gone: the reminder's claim completion and the
+    dose's reminded_at, written in one round trip, fall back to one by one."""
+    async with running(START) as h:
+        await h.send(started())
+        await h.run_until(utc(2026, 4, 6, 12, 59))
+        await h.redis.script_flush()
+        await h.run_until(utc(2026, 4, 6, 13, 0))
+        assert [n["category"] for n in h.notifications()] == ["dose_reminder"]
+        dose = await h.svc.state.dose(DOSE)
+        assert dose is not None and dose.reminded_at == utc(2026, 4, 6, 13, 0)
+        patient = await h.svc.state.patient("p-1001")
+        assert patient.last_prompt_at == utc(2026, 4, 6, 13, 0)
+
+
 async def test_a_taken_reply_closes_the_dose_and_cancels_the_follow_up() -> None:
     async with running(START) as h:
         await h.send(started())

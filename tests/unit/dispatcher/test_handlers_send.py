@@ -56,6 +56,19 @@ async def test_same_dedup_key_under_another_id_is_a_duplicate(harness: Harness) 
     assert suppressed(harness) == ["duplicate"]
 
 
+async def test_a_redis_that_lost_its_scripts_still_sends_once(harness: Harness) -> None:
+    """After a Redis restart the scripts are gone: the pipelined claim falls back to loading
+    them, and the request is still one SMS (then a replay is still none)."""
+    await harness.enroll()
+    await harness.handlers.svc.store.redis.script_flush()
+    req = request()
+    await harness.publish(req)
+    await harness.handlers.svc.store.redis.script_flush()
+    await harness.publish(req)
+    assert len(harness.sms.sent) == 1
+    assert len(harness.events(NotificationSent)) == 2
+
+
 async def test_a_request_for_a_busy_notification_is_re_read_later(harness: Harness) -> None:
     await harness.enroll()
     req = request()

@@ -183,23 +183,34 @@ PAGED = ["c-primary", "c-backup"]
 
 
 @pytest.mark.parametrize(
-    ("status", "clinician", "acked_by", "allowed", "reason"),
+    ("status", "clinician", "acked_by", "reminders", "allowed", "reason"),
     [
-        ("open", "c-backup", None, True, "ok"),
-        ("open", "c-primary", None, True, "ok"),
-        ("open", "c-director", None, False, "not_paged"),  # on the roster, but not paged yet
-        ("open", "c-stranger", None, False, "not_paged"),
-        ("acknowledged", "c-backup", "c-backup", False, "duplicate"),
-        ("acknowledged", "c-primary", "c-backup", False, "already_acknowledged"),
-        ("resolved", "c-backup", "c-backup", False, "not_open"),
-        ("queued", "c-backup", None, False, "not_open"),
+        ("open", "c-backup", None, 0, True, "ok"),
+        ("open", "c-primary", None, 0, True, "ok"),
+        ("open", "c-director", None, 0, False, "not_paged"),  # on the roster, not paged yet
+        ("open", "c-stranger", None, 0, False, "not_paged"),
+        ("acknowledged", "c-backup", "c-backup", 0, False, "duplicate"),
+        ("acknowledged", "c-primary", "c-backup", 0, False, "already_acknowledged"),
+        # Unresolved and escalated again: someone else paged for it may take it over...
+        ("acknowledged", "c-primary", "c-backup", 1, True, "takeover"),
+        ("acknowledged", "c-backup", "c-primary", 2, True, "takeover"),
+        # ... but not the acknowledger again, nor anyone never paged.
+        ("acknowledged", "c-backup", "c-backup", 1, False, "duplicate"),
+        ("acknowledged", "c-stranger", "c-backup", 1, False, "not_paged"),
+        ("resolved", "c-backup", "c-backup", 0, False, "not_open"),
+        ("resolved", "c-primary", "c-backup", 1, False, "not_open"),
+        ("queued", "c-backup", None, 0, False, "not_open"),
     ],
 )
 def test_ack_authorisation(
-    status: str, clinician: str, acked_by: str | None, allowed: bool, reason: str
+    status: str, clinician: str, acked_by: str | None, reminders: int, allowed: bool, reason: str
 ) -> None:
     verdict = may_acknowledge(
-        status=status, paged=PAGED, clinician_id=clinician, acknowledged_by=acked_by
+        status=status,
+        paged=PAGED,
+        clinician_id=clinician,
+        acknowledged_by=acked_by,
+        reminders=reminders,
     )
     assert (verdict.allowed, verdict.reason) == (allowed, reason)
 

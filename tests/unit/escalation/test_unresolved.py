@@ -9,6 +9,7 @@ import pytest
 
 from services.escalation.unresolved import fire_alert_timer
 from shared.events import (
+    AlertAcknowledged,
     AlertEscalated,
     AlertPaged,
     AlertResolved,
@@ -130,6 +131,33 @@ async def test_resolve_after_the_re_escalation_stops_it_and_stands_the_backup_do
     assert state is not None and (state.status, state.resolve_by) == ("resolved", None)
     await resolve(h, code)  # redelivered: nothing more
     assert len(h.mine(AlertResolved)) == 1 and notices(h) == [BACKUP]
+
+
+async def test_the_backup_paged_by_the_re_escalation_can_take_the_alert_over(
+    h: Harness,
+) -> None:
+    code = await acked_by_primary(h)
+    await h.advance(60 * MIN)
+    assert h.paged() == [PRIMARY, BACKUP]
+    await h.advance(5 * MIN)
+    await h.ack(code, BACKUP)
+    first, taken = h.mine(AlertAcknowledged)
+    assert (first.clinician_id, taken.clinician_id) == (PRIMARY, BACKUP)
+    assert first.event_id != taken.event_id  # an event of its own, not a replay
+    state = await h.service.deps.store.alert("al-1")
+    assert state is not None
+    assert (state.status, state.acknowledged_by, state.reminders) == ("acknowledged", BACKUP, 0)
+    assert notices(h) == [PRIMARY]  # the first acknowledger may stand down
+    # The ladder stays stopped, and the backup now has the full hour to resolve it.
+    await h.advance(60 * MIN - 1)
+    assert (h.paged(), len(reminders(h))) == ([PRIMARY, BACKUP], 1)
+    await h.advance(1)
+    assert [r.recipient.id for r in reminders(h)] == [PRIMARY, BACKUP]
+    assert h.paged() == [PRIMARY, BACKUP, DIRECTOR]
+    await h.ack(code, BACKUP)  # redelivered: a duplicate, nothing more
+    assert len(h.mine(AlertAcknowledged)) == 2
+    await resolve(h, code, BACKUP)
+    assert [e.clinician_id for e in h.mine(AlertResolved)] == [BACKUP]
 
 
 async def test_resolve_in_time_means_no_reminder(h: Harness) -> None:
