@@ -16,11 +16,12 @@ from redis.asyncio import Redis
 from bench.env import service_env
 from bench.fake import FakeProcess, Tally, accepted_at, require, sender_auth, tally
 from bench.infra import BenchInfra
-from bench.kafka import drop, produce_all, project_topics_for, run_prefix
+from bench.kafka import drop, produce_all, project_topics_for, run_prefix, wait_for_groups
 from bench.population import Patient, into_directory, patients
 from bench.procs import CpuMeter, ServiceProc
 from bench.profile import Profiler
 from bench.progress import Progress
+from bench.services import groups
 from shared import topics
 from shared.events import NotificationRequested, Recipient, ReplyContext
 from tests.fakes.twilio import DEFAULT_ACCOUNT_SID
@@ -100,79 +101,101 @@ async def wait_for_count(
         await asyncio.sleep(0.25)
 
 
+@dataclass
+class Lane:
+    """The runs' topics and dispatcher process, started once: every run puts its requests on
+    the same topic for the same idle dispatcher (its start-up is not what is measured)."""
+
+    prefix: str
+    proc: ServiceProc
+
+
+async def start_lane(
+    infra: BenchInfra, fake: FakeProcess, *, namespace: str, log_dir: Path, routine_workers: int
+) -> Lane:
+    prefix = run_prefix("disp")
+    await project_topics_for(infra.kafka, prefix)
+    env = service_env(
+        infra,
+        prefix=prefix,
+        namespace=namespace,
+        fake_url=fake.base_url,
+        dispatcher__rate_per_second=1_000_000,
+        dispatcher__routine_workers=routine_workers,
+        # Counted and checked as ever, never reached however many runs share the patients.
+        dispatcher__cap_per_day=1_000_000,
+        dispatcher__cap_per_week=1_000_000,
+    )
+    log = log_dir / f"{prefix}dispatcher.log"
+    proc = ServiceProc("dispatcher", "services.dispatcher", env, log)
+    proc.start()
+    try:
+        await wait_for_groups(infra.kafka, groups("dispatcher", prefix), within=90)
+    except TimeoutError:
+        proc.check()
+        raise
+    return Lane(prefix, proc)
+
+
+async def stop_lane(infra: BenchInfra, lane: Lane) -> None:
+    lane.proc.stop()
+    await drop(infra.kafka, lane.prefix)
+
+
 async def run(
     infra: BenchInfra,
     fake: FakeProcess,
+    lane: Lane,
     *,
     people: list[Patient],
-    namespace: str,
-    log_dir: Path,
-    routine_workers: int,
     profiler: Profiler | None = None,
 ) -> DispatcherRun:
-    prefix = run_prefix("disp")
+    """One run: a request per patient, produced at once (far faster than they are sent), then
+    drained by the waiting dispatcher; the rate is taken from first to last acceptance."""
     tag = uuid.uuid4().hex[:8]
-    await project_topics_for(infra.kafka, prefix)
     await fake.reset()
-    proc: ServiceProc | None = None
-    try:
-        records = []
-        for p in people:
-            req = request(p, tag)
-            records.append((req.kafka_key(), req.model_dump_json().encode()))
-        await produce_all(infra.kafka, prefix + topics.NOTIFY_ROUTINE, records)
-        env = service_env(
-            infra,
-            prefix=prefix,
-            namespace=namespace,
-            fake_url=fake.base_url,
-            dispatcher__rate_per_second=1_000_000,
-            dispatcher__routine_workers=routine_workers,
-            # Counted and checked as ever, never reached however many runs share the patients.
-            dispatcher__cap_per_day=1_000_000,
-            dispatcher__cap_per_week=1_000_000,
-        )
-        proc = ServiceProc(
-            "dispatcher", "services.dispatcher", env, log_dir / f"dispatcher-{tag}.log"
-        )
-        proc.start()
-        meter = CpuMeter(
-            {
-                "dispatcher": proc.pid,
-                "fake-twilio": fake.proc.pid,
-                "kafka": infra.kafka_pid,
-                "redis": infra.redis_pid,
-            }
-        )
+    proc = lane.proc
+    records = []
+    for p in people:
+        req = request(p, tag)
+        records.append((req.kafka_key(), req.model_dump_json().encode()))
+    meter = CpuMeter(
+        {
+            "dispatcher": proc.pid,
+            "fake-twilio": fake.proc.pid,
+            "kafka": infra.kafka_pid,
+            "redis": infra.redis_pid,
+        }
+    )
 
-        def first() -> None:
-            meter.start()
-            if profiler is not None:
-                asyncio.get_running_loop().call_later(2, profiler.start, {"dispatcher": proc.pid})
+    def first() -> None:
+        meter.start()
+        if profiler is not None:
+            asyncio.get_running_loop().call_later(2, profiler.start, {"dispatcher": proc.pid})
 
-        await wait_for_count(
-            fake, len(people), "dispatcher drain", procs=[proc, fake.proc], on_first=first
-        )
-        meter.stop()
-        await asyncio.sleep(1.0)  # a duplicate would show up now
-        messages = await fake.messages()
-        found = tally(messages, {p.phone: 1 for p in people})
-        require(found, "dispatcher throughput")
-        times = sorted(accepted_at(m) for m in messages)
-        seconds = times[-1] - times[0]
-        n = len(messages)
-        return DispatcherRun(
-            messages=n,
-            rate=(n - 1) / seconds if seconds > 0 else 0.0,
-            seconds=seconds,
-            tally=found,
-            cpu_ms_per_message={k: 1000 * v / n for k, v in meter.used.items()},
-            cores=meter.cores(),
-        )
-    finally:
-        if proc is not None:
-            proc.stop()
-        await drop(infra.kafka, prefix)
+    produced = asyncio.create_task(
+        produce_all(infra.kafka, lane.prefix + topics.NOTIFY_ROUTINE, records)
+    )
+    await wait_for_count(
+        fake, len(people), "dispatcher drain", procs=[proc, fake.proc], on_first=first
+    )
+    await produced
+    meter.stop()
+    await asyncio.sleep(1.0)  # a duplicate would show up now
+    messages = await fake.messages()
+    found = tally(messages, {p.phone: 1 for p in people})
+    require(found, "dispatcher throughput")
+    times = sorted(accepted_at(m) for m in messages)
+    seconds = times[-1] - times[0]
+    n = len(messages)
+    return DispatcherRun(
+        messages=n,
+        rate=(n - 1) / seconds if seconds > 0 else 0.0,
+        seconds=seconds,
+        tally=found,
+        cpu_ms_per_message={k: 1000 * v / n for k, v in meter.used.items()},
+        cores=meter.cores(),
+    )
 
 
 async def ceiling(fake: FakeProcess, *, messages: int, concurrency: int = 16) -> Ceiling:
