@@ -135,7 +135,7 @@ class Burst:
         # minute (its dose time).
         started = time.monotonic()
         self.offsets = await self._end_offsets()
-        estimate = self.seed_estimate * 1.1 + 2 if self.seed_estimate else self.size / 5000 + 8
+        estimate = self.seed_estimate * 1.15 + 3 if self.seed_estimate else self.size / 2500 + 8
         due = datetime.now(UTC) + timedelta(seconds=estimate)
         minute = _next_minute(due)
         env = service_env(
