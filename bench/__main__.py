@@ -124,7 +124,7 @@ class Bench:
                 say(f"fake Twilio alone, run {i + 1}/{self.runs}")
                 ceilings.append(await dispatcher.ceiling(fake, messages=self.n(10_000)))
             namespace = f"bdisp{int(time.time())}"
-            people = await dispatcher.populate(infra, namespace, self.n(6000))
+            people = await dispatcher.populate(infra, namespace, self.n(4000))
             lane = await dispatcher.start_lane(
                 infra,
                 fake,

@@ -322,7 +322,7 @@ class Steady:
         finally:
             await p.stop()
             await session.close()
-        await asyncio.sleep(2.0)  # a duplicate would show up now
+        await asyncio.sleep(1.0)  # a duplicate would show up now
         messages = await self.fake.messages()
         return await self._figures(index, plan, published, messages, sent_for, meter)
 
