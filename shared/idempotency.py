@@ -86,10 +86,11 @@ SINGLE_KEY_WRITES = frozenset(
 )
 """Commands `complete_with` accepts: each writes the one key that is its first argument."""
 
-_RELEASE = """
+DELETE_IF_EQUAL = """
 if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0
 """
+"""Delete KEYS[1] only while it holds ARGV[1] (a release; any compare-and-delete)."""
 
 
 # Extend a lease only while it is still ours.
@@ -130,7 +131,7 @@ class Claims:
         self._claim = redis.register_script(_CLAIM)
         self._complete = redis.register_script(_COMPLETE)
         self._renew = redis.register_script(_RENEW)
-        self._release = redis.register_script(_RELEASE)
+        self._release = redis.register_script(DELETE_IF_EQUAL)
         self._complete_with = redis.register_script(_COMPLETE_WITH)
 
     def key(self, name: str) -> str:

@@ -46,7 +46,7 @@ def build(
         store=SendStore(
             rt.redis, prefix, clock=rt.clock, reconcile_after=s.reconcile_after_seconds
         ),
-        limiter=RateLimiter(rt.redis, prefix, per_second=s.rate_per_second),
+        limiter=RateLimiter(prefix, per_second=s.rate_per_second),
     )
     handlers = Handlers(svc)
     rt.include(

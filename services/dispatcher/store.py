@@ -30,7 +30,7 @@ from services.dispatcher.limiter import RESERVE_FUNCTION, RateLimiter
 from services.dispatcher.rules.policy import Counts
 from services.dispatcher.sender import Outbound
 from shared.clock import Clock, SystemClock
-from shared.idempotency import Claim, Claims
+from shared.idempotency import DELETE_IF_EQUAL, Claim, Claims
 
 log = logging.getLogger("mtm.dispatcher")
 
@@ -137,6 +137,7 @@ class SendStore:
         self.reconcile_after = reconcile_after
         self._take_due = redis.register_script(_TAKE_DUE)
         self._begin_send = redis.register_script(_BEGIN_SEND)
+        self._drop_if_ours = redis.register_script(DELETE_IF_EQUAL)
 
     def _key(self, *parts: str) -> str:
         return ":".join((self.prefix, *parts))
@@ -221,19 +222,9 @@ class SendStore:
             return None
         return limiter.seconds(wait)
 
-    async def hold_dedup(self, dedup_key: str, notification_id: str) -> str:
-        """Take the business key for this notification; returns whoever holds it."""
-        key = self._dedup(dedup_key)
-        async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(key, notification_id, nx=True, ex=DEDUP_TTL)
-            pipe.get(key)
-            _, holder = await pipe.execute()
-        return holder.decode() if isinstance(holder, bytes) else str(holder or notification_id)
-
     async def drop_dedup(self, dedup_key: str, notification_id: str) -> None:
-        """Give the business key back after a send that did not happen."""
-        if await self.hold_dedup(dedup_key, notification_id) == notification_id:
-            await self.redis.delete(self._dedup(dedup_key))
+        """Give the business key back after a send that did not happen (only if it is ours)."""
+        await self._drop_if_ours(keys=[self._dedup(dedup_key)], args=[notification_id])
 
     async def attempt(self, send_key: str) -> Attempt | None:
         return _attempt_of(await self.redis.get(self._key("attempt", send_key)))

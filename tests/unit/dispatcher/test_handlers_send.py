@@ -69,6 +69,16 @@ async def test_a_redis_that_lost_its_scripts_still_sends_once(harness: Harness) 
     assert len(harness.events(NotificationSent)) == 2
 
 
+async def test_a_send_twilio_refused_gives_its_business_key_back(harness: Harness) -> None:
+    """A permanent refusal sent nothing: a new request for the same reminder may go out."""
+    await harness.enroll()
+    harness.sms.fail = [("before", 400, 21617)]  # body too long: permanent, nothing sent
+    await harness.publish(request(dedup_key="dose:plan-1:2026-03-11:08:00"))
+    assert harness.sms.sent == [] and len(harness.events(NotificationFailed)) == 1
+    await harness.publish(request(dedup_key="dose:plan-1:2026-03-11:08:00"))
+    assert len(harness.sms.sent) == 1 and suppressed(harness) == []
+
+
 async def test_a_request_for_a_busy_notification_is_re_read_later(harness: Harness) -> None:
     await harness.enroll()
     req = request()
