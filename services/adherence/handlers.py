@@ -22,7 +22,7 @@ from services.adherence.rules.model import STEPS, Fill, Plan, Segment
 from services.adherence.rules.schedule import local_today
 from services.adherence.rules.windows import bind_report, classify_taken
 from shared import topics
-from shared.broker import InvalidEvent
+from shared.broker import BULK_READ, InvalidEvent
 from shared.events import (
     TOPIC_EVENTS,
     CaregiverLinked,
@@ -263,6 +263,7 @@ def make_router(svc: Adherence, *, prefix: str = "") -> KafkaRouter:
         ack_policy=AckPolicy.ACK,
         auto_offset_reset="earliest",
         no_reply=True,  # a `reply_to` header must not make this service publish anywhere
+        **BULK_READ,  # no page travels on these
     )
     async def on_event(event: AdherenceEvent) -> None:
         await handle(svc, event)

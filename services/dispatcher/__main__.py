@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import asyncio
-
 from services.dispatcher.app import create_app
+from shared.runtime import run_service
 
 
 def main() -> None:
-    asyncio.run(create_app().run())
+    run_service(create_app().run())
 
 
 if __name__ == "__main__":

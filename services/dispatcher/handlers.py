@@ -66,24 +66,25 @@ def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = ""
         router,
         topics.NOTIFY_ROUTINE,
         group=group(topics.NOTIFY_ROUTINE, Groups.DISPATCHER_ROUTINE),
+        bulk=True,
         **extra,
     )
     async def on_routine_notification_requested(event: NotificationRequested) -> None:
         await h.dispatcher.handle(event, urgent=False)
 
-    @subscriber(router, topics.PATIENTS, group=group(topics.PATIENTS))
+    @subscriber(router, topics.PATIENTS, group=group(topics.PATIENTS), bulk=True)
     async def on_patient_event(event: PatientsEvent) -> None:
         await h.contacts.on_patient_event(event)
 
-    @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS))
+    @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS), bulk=True)
     async def on_clinician_event(event: CliniciansEvent) -> None:
         await h.contacts.on_clinician_event(event)
 
-    @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND))
+    @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND), bulk=True)
     async def on_inbound_sms_received(event: InboundSmsReceived) -> None:
         await h.inbound.on_inbound(event)
 
-    @subscriber(router, topics.SMS_STATUS, group=group(topics.SMS_STATUS))
+    @subscriber(router, topics.SMS_STATUS, group=group(topics.SMS_STATUS), bulk=True)
     async def on_sms_status_received(event: SmsStatusReceived) -> None:
         await h.status.on_status(event)
 

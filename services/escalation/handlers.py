@@ -56,14 +56,14 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
             await on_alert_resolved(deps, event)
         # AlertPaged, AlertEscalated, OperationalWarning and our own confirmations: our output.
 
-    @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS))
+    @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS), bulk=True)
     async def clinicians(event: CliniciansEvent) -> None:
         if isinstance(event, RosterPublished):
             await on_roster_published(deps, event)
         elif isinstance(event, ClinicianRegistered):
             await on_clinician_registered(deps, event)
 
-    @subscriber(router, topics.NOTIFY_STATUS, group=group(topics.NOTIFY_STATUS))
+    @subscriber(router, topics.NOTIFY_STATUS, group=group(topics.NOTIFY_STATUS), bulk=True)
     async def statuses(event: NotifyStatusEvent) -> None:
         await on_notification_status(deps, event)
 

@@ -207,6 +207,7 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
         router,
         topics.APPOINTMENTS,
         group=group_id(topics.Groups.REMINDERS, topics.APPOINTMENTS, prefix=prefix),
+        bulk=True,
     )
     async def on_appointments(event: AppointmentsEvent) -> None:
         await handle(deps, event)
@@ -215,6 +216,7 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
         router,
         topics.PATIENTS,
         group=group_id(topics.Groups.REMINDERS, topics.PATIENTS, prefix=prefix),
+        bulk=True,
     )
     async def on_patients(event: PatientsEvent) -> None:
         await handle(deps, event)

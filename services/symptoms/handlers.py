@@ -266,7 +266,7 @@ def make_router(deps: Deps) -> KafkaRouter:
             await deps.checkins.on_plan_set(event)
         # WeightRecorded drives no rule yet.
 
-    @subscriber(router, topics.MEDICATIONS, group=deps.group(topics.MEDICATIONS))
+    @subscriber(router, topics.MEDICATIONS, group=deps.group(topics.MEDICATIONS), bulk=True)
     async def on_medications(event: ev.MedicationsEvent) -> None:
         if isinstance(event, ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed):
             await on_dose_event(deps, event)
@@ -275,19 +275,19 @@ def make_router(deps: Deps) -> KafkaRouter:
             if deps.checkins is not None:
                 await deps.checkins.on_medication_event(event)
 
-    @subscriber(router, topics.PATIENTS, group=deps.group(topics.PATIENTS))
+    @subscriber(router, topics.PATIENTS, group=deps.group(topics.PATIENTS), bulk=True)
     async def on_patients(event: ev.PatientsEvent) -> None:
         if isinstance(event, ev.PatientEnrolled):
             await deps.state.save_profile(event.patient_id, date_of_birth=event.date_of_birth)
         if deps.checkins is not None:
             await deps.checkins.on_patient_event(event)
 
-    @subscriber(router, topics.APPOINTMENTS, group=deps.group(topics.APPOINTMENTS))
+    @subscriber(router, topics.APPOINTMENTS, group=deps.group(topics.APPOINTMENTS), bulk=True)
     async def on_appointments(event: ev.AppointmentsEvent) -> None:
         if isinstance(event, ev.AppointmentNoShow):
             await on_no_show(deps, event)
 
-    @subscriber(router, topics.ALERTS, group=deps.group(topics.ALERTS))
+    @subscriber(router, topics.ALERTS, group=deps.group(topics.ALERTS), bulk=True)
     async def on_alerts(event: ev.AlertsEvent) -> None:
         # Alerts of every service count as recent risk for APPT-NOSHOW-RISK.
         if isinstance(event, ev.ClinicalAlertRaised):
