@@ -372,18 +372,20 @@ def group_id(service_group: str, topic: str, *, prefix: str = "") -> str:
 
 
 BULK_READ: dict[str, Any] = {"fetch_min_bytes": 64 * 1024, "fetch_max_wait_ms": 100}
-"""Fetch settings of a lane no page travels on: a fetch waits up to 100 ms for 64 KiB instead of
-coming back with each record as it arrives. At a few hundred records a second a consumer then
-spends a third of the CPU per record (docs/performance.md); the lanes of the P0 path
-(mtm.symptoms, escalation's mtm.alerts, mtm.notify.urgent) keep fetching at once."""
+"""Fetch settings of a lane no P0 alert starts or travels on: a fetch waits up to 100 ms for 64 KiB
+instead of coming back with each record as it arrives. At a few hundred records a second a
+consumer then spends a third of the CPU per record (docs/performance.md). The P0 path keeps
+fetching at once: mtm.symptoms (C-SSRS, severe side effects) and mtm.sms.inbound (crisis
+language, a clinician's ACK) to the alert, mtm.alerts to escalation, mtm.notify.urgent to the
+page."""
 
 
 def subscriber(
     router: KafkaRouter | KafkaBroker, topic: str, *, group: str, bulk: bool = False, **kwargs: Any
 ) -> Any:
     """Subscribe with the project's defaults: a group per service, commit after handling, read from
-    the earliest record a new group has not seen, never publish a reply. `bulk`: a lane no page
-    travels on, fetched in batches (BULK_READ)."""
+    the earliest record a new group has not seen, never publish a reply. `bulk`: a lane off the
+    P0 path, fetched in batches (BULK_READ)."""
     if bulk:
         kwargs = {**BULK_READ, **kwargs}
     kwargs.setdefault("auto_offset_reset", "earliest")

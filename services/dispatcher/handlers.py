@@ -80,7 +80,7 @@ def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = ""
     async def on_clinician_event(event: CliniciansEvent) -> None:
         await h.contacts.on_clinician_event(event)
 
-    @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND), bulk=True)
+    @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND))
     async def on_inbound_sms_received(event: InboundSmsReceived) -> None:
         await h.inbound.on_inbound(event)
 
