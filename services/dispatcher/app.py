@@ -51,7 +51,10 @@ def build(
     handlers = Handlers(svc)
     rt.include(
         make_router(
-            handlers, routine_workers=s.routine_workers, group_prefix=settings.kafka.topic_prefix
+            handlers,
+            routine_workers=s.routine_workers,
+            urgent_workers=s.urgent_workers,
+            group_prefix=settings.kafka.topic_prefix,
         )
     )
     worker = handlers.worker = TimerWorker(timers, handlers.on_timer, clock=rt.clock)

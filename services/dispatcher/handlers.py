@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from faststream.kafka import KafkaRouter
 
 from services.dispatcher.contacts import ContactsHandler
@@ -47,17 +49,26 @@ class Handlers:
         )
 
 
-def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = "") -> KafkaRouter:
+def make_router(
+    h: Handlers, *, routine_workers: int = 1, urgent_workers: int = 1, group_prefix: str = ""
+) -> KafkaRouter:
     """Urgent and routine lanes are separate consumer groups: a backlog never delays a page.
-    Groups carry the topic prefix, so isolated runs (tests) never share a group."""
+    Each lane works on up to `*_workers` of its partitions at once (one consumer each, so a
+    partition's records stay in order). Groups carry the topic prefix, so isolated runs (tests)
+    never share a group."""
     router = KafkaRouter()
-    extra = {"max_workers": routine_workers} if routine_workers > 1 else {}
+
+    def workers(n: int) -> dict[str, Any]:
+        return {"max_workers": n} if n > 1 else {}
 
     def group(topic: str, service_group: str = Groups.DISPATCHER) -> str:
         return group_id(service_group, topic, prefix=group_prefix)
 
     @subscriber(
-        router, topics.NOTIFY_URGENT, group=group(topics.NOTIFY_URGENT, Groups.DISPATCHER_URGENT)
+        router,
+        topics.NOTIFY_URGENT,
+        group=group(topics.NOTIFY_URGENT, Groups.DISPATCHER_URGENT),
+        **workers(urgent_workers),
     )
     async def on_urgent_notification_requested(event: NotificationRequested) -> None:
         await h.dispatcher.handle(event, urgent=True)
@@ -67,7 +78,7 @@ def make_router(h: Handlers, *, routine_workers: int = 1, group_prefix: str = ""
         topics.NOTIFY_ROUTINE,
         group=group(topics.NOTIFY_ROUTINE, Groups.DISPATCHER_ROUTINE),
         bulk=True,
-        **extra,
+        **workers(routine_workers),
     )
     async def on_routine_notification_requested(event: NotificationRequested) -> None:
         await h.dispatcher.handle(event, urgent=False)

@@ -102,6 +102,15 @@ class DispatcherSection(BaseModel):
     )
     allowed_regions: list[str] = Field(default_factory=lambda: ["US"])
     routine_workers: int = Field(default=1, ge=1, le=16, description="Routine partitions at once.")
+    urgent_workers: int = Field(
+        default=6,
+        ge=1,
+        le=16,
+        description=(
+            "Urgent partitions at once (6: all of them), so that a page never waits behind"
+            " HELP answers or another patient's page being sent."
+        ),
+    )
     help_max_per_day: int = Field(default=10, ge=1, description="Stated in the HELP text.")
 
     @model_validator(mode="after")

@@ -13,6 +13,7 @@ from typing import Any
 import pytest
 
 from deploy.services import BROKERS, code_defaults, settings_class
+from deploy.topics import TOPICS
 from shared import topics
 from shared.broker import BULK_READ
 
@@ -66,3 +67,18 @@ def test_every_other_lane_fetches_in_batches() -> None:
 def test_a_batched_fetch_waits_a_tenth_of_a_second_at_most() -> None:
     assert BULK_READ["fetch_max_wait_ms"] <= 100
     assert BULK_READ["fetch_min_bytes"] >= 16 * 1024
+
+
+def test_the_urgent_lane_sends_on_every_partition_at_once() -> None:
+    """A page must not wait behind HELP answers or another patient's page: by default the
+    dispatcher has a consumer for each urgent partition (records of one partition in order)."""
+    broker = BROKERS["dispatcher"](code_defaults(settings_class("dispatcher")))
+    (urgent,) = [
+        s for s in broker.subscribers if [t.name for t in s.topics] == [topics.NOTIFY_URGENT]
+    ]
+    partitions = {spec.name: spec.partitions for spec in TOPICS}
+    assert getattr(urgent, "max_workers", 1) == partitions[topics.NOTIFY_URGENT] == 6
+    (routine,) = [
+        s for s in broker.subscribers if [t.name for t in s.topics] == [topics.NOTIFY_ROUTINE]
+    ]
+    assert getattr(routine, "max_workers", 1) == 1  # replicas share the 24 routine partitions
