@@ -16,7 +16,7 @@ help:
 	@echo "make test          install, start a real Kafka and Redis, run every test, stop them"
 	@echo "make test-unit     the fast subset (no infrastructure)"
 	@echo "make test-faults   fault injection on a private stack, full form (~15 min; table at the end)"
-	@echo "make bench         throughput and latency scenarios on a private stack (~20 min; README Performance)"
+	@echo "make bench         throughput and latency scenarios on a private stack (~13 min; README Performance)"
 	@echo "make lint          ruff and mypy"
 	@echo "make infra-up      start Kafka 4.x (KRaft, Maven Central jars) and redis-server on loopback"
 	@echo "make infra-down    stop them;  make infra-status: what runs where"
