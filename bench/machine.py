@@ -31,7 +31,15 @@ def machine() -> dict[str, object]:
 
 def versions(*, kafka: str, redis: str) -> dict[str, str]:
     found = {"python": platform.python_version(), "kafka": kafka, "redis": redis}
-    for package in ("faststream", "aiokafka", "redis-py", "twilio", "pydantic"):
+    for package in (
+        "faststream",
+        "aiokafka",
+        "redis-py",
+        "hiredis",
+        "twilio",
+        "pydantic",
+        "uvloop",
+    ):
         try:
             found[package] = version("redis" if package == "redis-py" else package)
         except PackageNotFoundError:

@@ -77,7 +77,8 @@ def markdown(result: dict[str, Any], sections: dict[str, dict[str, Any]]) -> str
         "",
         f"Versions: Python {v['python']}, Apache Kafka {v['kafka']} (KRaft, single node), "
         f"Redis {v['redis']}, faststream {v['faststream']}, aiokafka {v['aiokafka']}, "
-        f"redis-py {v['redis-py']}, twilio {v['twilio']}. Infrastructure: {result['infra']}.",
+        f"redis-py {v['redis-py']} (hiredis {v.get('hiredis', '-')}), twilio {v['twilio']}, "
+        f"uvloop {v.get('uvloop', '-')}. Infrastructure: {result['infra']}.",
         "",
         "| scenario | figure | median | spread (min - max) | target |",
         "|---|---|---:|---:|---|",
