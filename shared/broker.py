@@ -15,6 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
+from uuid import UUID, uuid5
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
 from faststream import AckPolicy, BaseMiddleware
@@ -28,7 +29,7 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 from shared import topics
 from shared.commits import OffsetCommitter
 from shared.connections import kafka_security
-from shared.events import Event, topic_for
+from shared.events import Event, OperationalWarning, topic_for
 from shared.logging import log_context, redact_text
 from shared.settings import BaseServiceSettings, KafkaSettings
 
@@ -115,15 +116,27 @@ class _DeadLetter(Exception):
         self.attempt = attempt
 
 
+Salvage = Callable[[bytes], Awaitable[None]]
+"""Reads a record that failed validation for what must not be lost with it (a readable risk
+signal) and acts on that part; idempotent, since the record may be re-read."""
+
+SAFETY_LANES = frozenset({topics.SYMPTOMS, topics.SMS_INBOUND})
+"""Topics whose dead letters may hide a patient at risk (a questionnaire's item 9, crisis words
+in a text): each one raises an OperationalWarning at once."""
+
+
 class DeadLetterPolicy:
     """Creates the per-message middleware; holds the broker and the retry settings."""
 
     def __init__(self, settings: KafkaSettings) -> None:
         self.max_attempts = settings.dlq_after_attempts
         self.backoff = settings.retry_backoff_seconds
+        self.prefix = settings.topic_prefix
         self.broker: KafkaBroker | None = None
         self.transient_failures: dict[tuple[str, int, int], int] = {}
         self.dead_lettered = 0
+        self.salvagers: dict[str, Salvage] = {}
+        """By consumer group: what to rescue from a record of that group that fails validation."""
         interval = settings.commit_interval_ms / 1000
         self.committer = OffsetCommitter(interval) if interval > 0 else None
         """Batches the commits of handled records (None: FastStream commits each record)."""
@@ -133,6 +146,14 @@ class DeadLetterPolicy:
 
     def delay(self, attempt: int) -> float:
         return min(self.backoff * (2 ** (attempt - 1)), 5.0)
+
+    def salvage(self, group: str, salvage: Salvage) -> None:
+        """Before a record of `group` that fails validation is dead-lettered, `salvage` runs on
+        its bytes; if it raises, the record is re-read later instead (nothing is lost)."""
+        self.salvagers[group] = salvage
+
+    def base_topic(self, topic: str) -> str:
+        return topic.removeprefix(self.prefix) if self.prefix else topic
 
 
 def _is_utf8(value: bytes | None) -> bool:
@@ -236,10 +257,9 @@ class DeadLetterMiddleware(BaseMiddleware):
             )
             self._handled()
             return True
-        cause, attempt = (
-            (exc_val.cause, exc_val.attempt) if isinstance(exc_val, _DeadLetter) else (exc_val, 1)
-        )
         try:
+            if isinstance(cause, INVALID):
+                await self._salvage()
             for record in _records(self.msg):
                 await self._dead_letter(record, cause, attempt)
         except Exception as publish_error:
@@ -251,6 +271,21 @@ class DeadLetterMiddleware(BaseMiddleware):
             raise NackMessage() from publish_error
         self._handled()
         return True
+
+    async def _salvage(self) -> None:
+        salvage = self.policy.salvagers.get(self._group())
+        if salvage is None:
+            return
+        for record in _records(self.msg):
+            value = getattr(record, "value", None)
+            if not value:
+                continue
+            try:
+                await salvage(value)
+            except TRANSIENT:
+                raise  # re-read later: what it would have rescued must not be lost
+            except Exception as exc:
+                log.error("salvage of an invalid record failed", extra={"error": describe(exc)})
 
     async def _back_off(self, exc: BaseException) -> None:
         key = self._key()
@@ -317,6 +352,8 @@ class DeadLetterMiddleware(BaseMiddleware):
                 headers=slim,
             )
         self.policy.dead_lettered += 1
+        if self.policy.base_topic(topic) in SAFETY_LANES:
+            await self._warn_safety_lane(topic, headers)
         log.error(
             "record dead-lettered",
             extra={
@@ -329,6 +366,27 @@ class DeadLetterMiddleware(BaseMiddleware):
             },
         )
 
+    async def _warn_safety_lane(self, topic: str, headers: dict[str, str]) -> None:
+        """A dead letter on a lane a patient at risk travels on: an operator must look now."""
+        broker = self.policy.broker
+        assert broker is not None
+        where = ":".join(
+            headers[k] for k in ("original_partition", "original_offset", "consumer_group")
+        )
+        warning = OperationalWarning(
+            event_id=uuid5(_WARNING_IDS, f"{topic}:{where}"),
+            warning="safety_lane_dead_letter",
+            source="broker",
+            detail=f"{self.policy.base_topic(topic)} {where}: {headers['error_class']}"[:256],
+        )
+        await broker.publish(
+            warning.model_dump(mode="json"),
+            topic=self.policy.prefix + topics.ALERTS,
+            key=warning.kafka_key(),
+        )
+
+
+_WARNING_IDS = UUID("3f6d3f7e-9a54-4c1e-9d0e-6f1b2b8a4c11")
 
 _security = kafka_security  # the name older callers know
 
@@ -355,12 +413,18 @@ def make_broker(settings: BaseServiceSettings, *, client_id: str, **kwargs: Any)
     return broker
 
 
-def committer_of(broker: KafkaBroker) -> OffsetCommitter | None:
-    """The batch committer of a broker made by make_broker (None: per-record commits)."""
+def policy_of(broker: KafkaBroker) -> DeadLetterPolicy | None:
+    """The dead-letter policy of a broker made by make_broker."""
     for middleware in broker.middlewares:
         if isinstance(middleware, DeadLetterPolicy):
-            return middleware.committer
+            return middleware
     return None
+
+
+def committer_of(broker: KafkaBroker) -> OffsetCommitter | None:
+    """The batch committer of a broker made by make_broker (None: per-record commits)."""
+    policy = policy_of(broker)
+    return policy.committer if policy is not None else None
 
 
 def group_id(service_group: str, topic: str, *, prefix: str = "") -> str:

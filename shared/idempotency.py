@@ -31,6 +31,8 @@ for writes of one key each, queued on a plain pipeline used only as a recorder:
 from __future__ import annotations
 
 import enum
+import hashlib
+import json
 import os
 import socket
 import uuid
@@ -39,6 +41,9 @@ from typing import Any
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+
+from shared.broker import InvalidEvent
+from shared.events import Event
 
 _PENDING = "pending:"
 _DONE = "done:"
@@ -242,3 +247,61 @@ class Claims:
         """A one-shot marker: True the first time a key is seen (for side-effect-free dedupe)."""
         ttl = ttl_seconds or self.done_ttl
         return bool(await self.redis.set(self.key(name), _DONE, nx=True, ex=ttl))
+
+
+# Remember what an event id meant (first sight), or report what it meant before.
+_ADMIT = """
+local v = redis.call('GET', KEYS[1])
+if v == false then
+  redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[2])
+  return false
+end
+if v == ARGV[1] then return false end
+return v
+"""
+
+EVENT_LEDGER_TTL_SECONDS = 14 * 24 * 3600
+"""How long an event id's meaning is remembered (longer than any redelivery or replay)."""
+
+
+def fingerprint(event: Event) -> str:
+    """What an event says, as `<event_type>:<hash>`: its whole content except `occurred_at` (a
+    service re-publishing a derived event after a crash stamps it anew)."""
+    content = event.model_dump(mode="json", exclude={"occurred_at"})
+    canonical = json.dumps(content, sort_keys=True, separators=(",", ":"), default=str)
+    return f"{event.event_type}:{hashlib.sha256(canonical.encode()).hexdigest()[:32]}"
+
+
+class EventLedger:
+    """One event id, one event: the first content seen under an id is remembered, and a record
+    that reuses the id for another type or other content is refused (InvalidEvent, so it is
+    dead-lettered with the reason) instead of being skipped as a duplicate without a trace.
+
+    Ids are remembered per partition key (the patient, the clinician, the site): one key's
+    records arrive in one order for every consumer group, so every service refuses the same
+    record of two that share an id, and none applies what another refused."""
+
+    def __init__(
+        self, redis: Redis, prefix: str, *, ttl_seconds: int = EVENT_LEDGER_TTL_SECONDS
+    ) -> None:
+        self.prefix = prefix
+        self.ttl = ttl_seconds
+        self._admit = redis.register_script(_ADMIT)
+
+    def key(self, event: Event) -> str:
+        scope = hashlib.sha256(event.kafka_key()).hexdigest()[:16]
+        return f"{self.prefix}:event:{scope}:{event.event_id}"
+
+    async def admit(self, event: Event) -> None:
+        """Pass an event seen for the first time or seen before with this very content; raise
+        InvalidEvent for one whose id already stood for something else."""
+        earlier = await self._admit(keys=[self.key(event)], args=[fingerprint(event), self.ttl])
+        if earlier is None:
+            return
+        first = _text(earlier).split(":", 1)[0]
+        same_type = first == event.event_type
+        raise InvalidEvent(
+            f"event_id {event.event_id} already identifies "
+            + (f"another {first} with different content" if same_type else f"a {first}")
+            + f"; this {event.event_type} is refused (an event id must identify one event)"
+        )

@@ -28,7 +28,7 @@ from faststream.kafka import KafkaBroker, KafkaRouter
 from redis.asyncio import Redis
 from redis.exceptions import RedisError
 
-from shared.broker import EventBus, committer_of, make_broker
+from shared.broker import EventBus, Salvage, committer_of, make_broker, policy_of
 from shared.clock import Clock, SystemClock
 from shared.connections import redis_client
 from shared.health import Heartbeat
@@ -93,6 +93,14 @@ class Runtime:
 
     def include(self, router: KafkaRouter) -> None:
         self.broker.include_router(router, prefix=self.settings.kafka.topic_prefix)
+
+    def salvage(self, group: str, salvage: Salvage) -> None:
+        """What to rescue from a record of consumer group `group` that fails validation, before
+        it is dead-lettered (shared.broker.DeadLetterPolicy.salvage)."""
+        policy = policy_of(self.broker)
+        if policy is None:
+            raise RuntimeError("the broker was not made by shared.broker.make_broker")
+        policy.salvage(group, salvage)
 
     def background(
         self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]

@@ -137,9 +137,9 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatus: int) -> None:
-    from tests.hostile import report
+    from tests import summary
 
-    for line in report.LINES:
+    for line in summary.LINES:
         terminalreporter.write_line(line)
     if phi_scan.SCANNER.tests:
         for line in phi_scan.summary(phi_scan.SCANNER):

@@ -16,7 +16,7 @@ from services.adherence.settings import AdherenceSettings, SimClockSettings
 from services.adherence.state import State
 from services.adherence.steps import fire
 from shared.clock import Clock, SystemClock
-from shared.idempotency import Claims
+from shared.idempotency import Claims, EventLedger
 from shared.runtime import Runtime
 from shared.timers import Timers, TimerWorker
 from shared.topics import RedisPrefix
@@ -31,8 +31,10 @@ def make_clock(sim: SimClockSettings) -> Clock:
     """The system clock, or scaled time when MTM_ADHERENCE__SIM__* asks for it."""
     if not sim.active:
         return SystemClock()
-    start = sim.start or datetime.now(UTC)
-    return ScaledClock(scale=sim.scale, start=start, anchor=sim.anchor or start)
+    # START alone means "service time is START when the process starts" (an anchor defaulting
+    # to START itself would make START alone change nothing).
+    now = datetime.now(UTC)
+    return ScaledClock(scale=sim.scale, start=sim.start or now, anchor=sim.anchor or now)
 
 
 def build(
@@ -55,6 +57,7 @@ def build(
         alert_claims=Claims(rt.redis, f"{prefix}:alerts", done_ttl_seconds=ALERT_MEMORY_SECONDS),
         bus=rt.bus,
         clock=rt.clock,
+        ledger=EventLedger(rt.redis, prefix),
         config=cfg.to_config(),
     )
     rt.include(make_router(svc, prefix=settings.kafka.topic_prefix))

@@ -16,7 +16,7 @@ from services.adherence.state import State
 from shared.broker import TransientError
 from shared.clock import Clock
 from shared.events import Event
-from shared.idempotency import Claims, ClaimState
+from shared.idempotency import Claims, ClaimState, EventLedger
 from shared.timers import Timers
 
 log = logging.getLogger("mtm.adherence")
@@ -68,6 +68,7 @@ class Adherence:
     """Claims with a long memory: an alert episode can stay open for months."""
     bus: Publisher
     clock: Clock
+    ledger: EventLedger
     config: Config = field(default_factory=Config)
 
     async def publish_once(

@@ -230,6 +230,8 @@ IGNORED = frozenset({"DoseMissed", "ConsentChanged", "PatientContactChanged"})
 
 async def handle(svc: Adherence, event: Event) -> None:
     """Route one event; skip it if it was handled before."""
+    # Every record is admitted, the ignored ones too: an id is judged the same in every service.
+    await svc.ledger.admit(event)
     if event.event_type in IGNORED:
         return
     marker = f"event:{event.event_id}"

@@ -47,7 +47,9 @@ class SimClockSettings(BaseModel):
     scale: float = Field(default=1.0, ge=1, le=1_000_000, description="Service s per real s.")
     start: datetime | None = Field(default=None, description="Service time at `anchor` (UTC).")
     anchor: datetime | None = Field(
-        default=None, description="Real instant at which service time was `start` (default: it)."
+        default=None,
+        description="Real instant at which service time was `start` (default: when the process "
+        "starts, so START alone sets the service clock at start-up).",
     )
 
     @property

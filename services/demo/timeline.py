@@ -213,7 +213,7 @@ class Timeline:
     # mtm.symptoms
     def _QuestionnaireCompleted(self, e: ev.QuestionnaireCompleted) -> None:
         who, zone = self._person("patient", e.patient_id)
-        values = [a.value for a in e.answers]
+        values = [a.value for a in e.answers if a.value is not None]
         detail = f"answers {' '.join(map(str, values))} (total {sum(values)}"
         item9 = next((a.value for a in e.answers if a.item == "9"), None)
         detail += f", item 9 = {item9})" if item9 is not None else ")"

@@ -15,6 +15,7 @@ from services.dispatcher.sender import SmsSender, TwilioSms
 from services.dispatcher.service import Service
 from services.dispatcher.settings import DispatcherSettings
 from services.dispatcher.store import SendStore
+from shared.idempotency import EventLedger
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.timers import Timers, TimerWorker
@@ -47,6 +48,7 @@ def build(
             rt.redis, prefix, clock=rt.clock, reconcile_after=s.reconcile_after_seconds
         ),
         limiter=RateLimiter(prefix, per_second=s.rate_per_second),
+        ledger=EventLedger(rt.redis, prefix),
     )
     handlers = Handlers(svc)
     rt.include(

@@ -85,10 +85,12 @@ def make_router(
 
     @subscriber(router, topics.PATIENTS, group=group(topics.PATIENTS), bulk=True)
     async def on_patient_event(event: PatientsEvent) -> None:
+        await h.svc.ledger.admit(event)
         await h.contacts.on_patient_event(event)
 
     @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS), bulk=True)
     async def on_clinician_event(event: CliniciansEvent) -> None:
+        await h.svc.ledger.admit(event)
         await h.contacts.on_clinician_event(event)
 
     @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND))

@@ -11,21 +11,32 @@ from datetime import datetime
 
 from services.dispatcher.directory import Contact, OptOut
 from services.dispatcher.replies import ReplyPublisher
-from services.dispatcher.rules.crisis import RULE_ID, screen
-from services.dispatcher.rules.keywords import classify_keyword
-from services.dispatcher.rules.replies import interpret
+from services.dispatcher.rules.crisis import RULE_ID, CrisisMatch, screen
+from services.dispatcher.rules.keywords import cancel_word, classify_keyword
+from services.dispatcher.rules.replies import Intent, interpret
 from services.dispatcher.service import SOURCE, Service, derived_id
 from shared.events import (
     ClinicalAlertRaised,
     Evidence,
     InboundSmsReceived,
     NotificationRequested,
+    OperationalWarning,
     Recipient,
     phone_key,
 )
+from shared.lexicon.normalize import tokens
 from shared.logging import security_event
 
 log = logging.getLogger("mtm.dispatcher")
+
+UNREAD_RULE_ID = "SMS-REPLY-UNREAD"
+_CANCEL = frozenset({"cancel", "cancelar", "cancela", "cancelen", "cancele"})
+
+CATEGORY_OF = {
+    "clinician_stop_reply": "clinician_notice",
+    "opt_out_confirmation_visit": "opt_out_confirmation",
+}
+"""Replies whose category is not their template's name."""
 
 
 class InboundHandler:
@@ -47,28 +58,77 @@ class InboundHandler:
         keyword = classify_keyword(event.body, opted_out=opted_out)
         ids = {"message_sid": event.message_sid, "keyword": keyword or ""}
         # A clinician's text is about a patient ("ACK 1234, overdose confirmed"), not a crisis.
-        patient_side = not contacts or any(c.kind != "clinician" for c in contacts)
-        phrase = screen(event.body) if patient_side else None
+        clinician = bool(contacts) and all(c.kind == "clinician" for c in contacts)
+        crisis = screen(event.body) if not clinician else None
+        if clinician and keyword == "opt_out":
+            # Pages are clinical operations: a clinician's STOP changes no consent (ESC-CLINICIAN-
+            # STOP); they are told so and their site lead is warned; the roster decides.
+            await self._clinician_stop(event, key, contacts, site_id)
+            self.svc.metrics.replies.labels(intent="clinician_stop").inc()
+            return
         stopped = None
         if keyword == "opt_out":
             # Written before anything is requested, so that even the crisis text sees it.
             stopped = await self.svc.directory.opt_out(
                 key, evidence=event.message_sid, at=event.received_at, confirm=True
             )
-        if phrase is not None:
-            log.warning("crisis language in an inbound text", extra=ids)
-            await self._crisis(event, key, contacts, site_id)
+        if crisis is not None:
+            log.warning(
+                "crisis language in an inbound text",
+                extra={**ids, "severity": crisis.level, "categories": ",".join(crisis.categories)},
+            )
+            await self._crisis(event, key, contacts, site_id, crisis)
         if stopped is not None:
-            await self._opt_out(event, key, contacts, site_id, stopped)
+            visit = await self._visit_named(event, key) if cancel_word(event.body) else None
+            await self._opt_out(event, key, contacts, site_id, stopped, visit=visit)
             self.svc.metrics.replies.labels(intent="opt_out").inc()
             return
         if keyword == "opt_in":
             await self._opt_in(event, key, contacts, site_id)
         elif keyword == "help":
             await self._reply(event, key, contacts, site_id, "help")
+        elif keyword == "opt_out_unsure" and not clinician and not opted_out:
+            # Probably "stop texting me", not surely: ask once rather than carry on; "I want to
+            # cancel" after a visit text may be about the visit, so the clinic hears of it too.
+            if _CANCEL & set(tokens(event.body)):
+                await self._visit_named(event, key)
+            await self._reply(event, key, contacts, site_id, "opt_out_clarify")
         else:
-            await self._contextual(event, key, crisis=phrase is not None)
+            await self._contextual(event, key, contacts, site_id, crisis=crisis is not None)
         self.svc.metrics.replies.labels(intent=keyword or "reply").inc()
+
+    async def _clinician_stop(
+        self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+    ) -> None:
+        clinician = contacts[0]
+        log.warning(
+            "clinician texted an opt-out word; pages go on",
+            extra={"message_sid": event.message_sid, "clinician_id": clinician.id},
+        )
+        await self.svc.publish(
+            OperationalWarning(
+                event_id=derived_id(event.message_sid, "clinician-stop"),
+                warning="clinician_stop_request",
+                site_id=clinician.site_id or site_id,
+                clinician_id=clinician.id,
+                detail=f"clinician {clinician.id} texted an opt-out word; pages cannot be "
+                "stopped by text, the site lead decides through the roster",
+                source=SOURCE,
+                correlation_id=str(event.event_id),
+            )
+        )
+        await self._reply(event, key, contacts, site_id, "clinician_stop_reply")
+
+    async def _visit_named(self, event: InboundSmsReceived, key: str) -> str | None:
+        """CANCEL right after an appointment text may mean the visit: the clinic is asked to
+        call back about it (AppointmentChangeRequested), besides the opt-out. The visit's id,
+        or None when the newest prompt was not about a visit."""
+        prompts = await self.svc.directory.prompts(key, event.received_at)
+        latest = next((p for p in prompts if p.kind in ("dose", "appointment", "checkin")), None)
+        if latest is None or latest.kind != "appointment":
+            return None
+        await self.replies.publish(event, key, Intent("appt_cancel", latest))
+        return latest.ref
 
     async def _opt_out(
         self,
@@ -77,6 +137,8 @@ class InboundHandler:
         contacts: list[Contact],
         site_id: str | None,
         record: OptOut,
+        *,
+        visit: str | None = None,
     ) -> None:
         if record.evidence != event.message_sid:
             log.info(
@@ -88,7 +150,8 @@ class InboundHandler:
         await self.svc.announce_consent(
             key, status="revoked", channel="sms_keyword", evidence=event.message_sid
         )
-        await self._reply(event, key, contacts, site_id, "opt_out_confirmation")
+        template = "opt_out_confirmation_visit" if visit else "opt_out_confirmation"
+        await self._reply(event, key, contacts, site_id, template)
 
     async def _opt_in(
         self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
@@ -111,7 +174,12 @@ class InboundHandler:
         await self._reply(event, key, contacts, site_id, "opt_in_confirmation")
 
     async def _crisis(
-        self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+        self,
+        event: InboundSmsReceived,
+        key: str,
+        contacts: list[Contact],
+        site_id: str | None,
+        crisis: CrisisMatch,
     ) -> None:
         patients = await self._patients_behind(key, contacts, event.received_at)
         for patient_id in patients or [f"anon-{key[:20]}"]:
@@ -123,13 +191,14 @@ class InboundHandler:
                     else f"sms-{event.message_sid}-{patient_id}"[:128],
                     patient_id=patient_id,
                     site_id=site_id,
-                    severity="P0",
+                    severity=crisis.level,
                     rule_id=RULE_ID,
                     evidence=[
                         Evidence(
                             kind="sms",
                             ref=event.message_sid,
-                            detail="crisis phrase in an inbound text",
+                            detail="crisis language in an inbound text: "
+                            + ", ".join(crisis.categories),
                         )
                     ],
                     suggested_action="Contact the patient now; follow the P0 protocol.",
@@ -159,9 +228,10 @@ class InboundHandler:
         template: str,
     ) -> None:
         """Answer the sender on the urgent lane (keyword replies are never delayed)."""
-        recipient = next((c for c in contacts if c.kind != "clinician"), None) or next(
-            iter(contacts), None
-        )
+        audience = "clinician" if template == "clinician_stop_reply" else "patient"
+        recipient = next(
+            (c for c in contacts if (c.kind == "clinician") == (audience == "clinician")), None
+        ) or next(iter(contacts), None)
         if recipient is None:
             recipient = await self._anonymous(event, key, site_id)
         # One crisis text, HELP or START answer per number per quarter hour, whatever it sends:
@@ -169,18 +239,20 @@ class InboundHandler:
         bucket = event.received_at.replace(
             minute=event.received_at.minute // 15 * 15, second=0, microsecond=0
         )
-        dedup = (
-            f"{template}:{key}:{bucket.isoformat()}"
-            if template != "opt_out_confirmation"
-            else f"{template}:{event.message_sid}"
-        )
+        if template.startswith("opt_out_confirmation"):
+            dedup = f"opt_out_confirmation:{event.message_sid}"
+        elif template == "opt_out_clarify":
+            # Asked once a day at most: a patient who meant it will say STOP.
+            dedup = f"{template}:{key}:{event.received_at.date().isoformat()}"
+        else:
+            dedup = f"{template}:{key}:{bucket.isoformat()}"
         await self.svc.publish(
             NotificationRequested(
                 notification_id=derived_id(event.message_sid, template),
                 event_id=derived_id(event.message_sid, template, "request"),
                 recipient=Recipient(kind=recipient.kind, id=recipient.id),  # type: ignore[arg-type]
                 template_id=template,
-                category=template,  # type: ignore[arg-type]
+                category=CATEGORY_OF.get(template, template),  # type: ignore[arg-type]
                 priority="urgent",
                 dedup_key=dedup,
                 patient_id=recipient.id if recipient.kind == "patient" else None,
@@ -199,7 +271,46 @@ class InboundHandler:
             await self.svc.directory.put(contact, index=False)
         return contact
 
-    async def _contextual(self, event: InboundSmsReceived, key: str, *, crisis: bool) -> None:
+    async def _contextual(
+        self,
+        event: InboundSmsReceived,
+        key: str,
+        contacts: list[Contact],
+        site_id: str | None,
+        *,
+        crisis: bool,
+    ) -> None:
         prompts = await self.svc.directory.prompts(key, event.received_at)
         intent = interpret(event.body, prompts)
-        await self.replies.publish(event, key, intent, crisis=crisis)
+        understood = await self.replies.publish(event, key, intent, crisis=crisis)
+        if not understood and not crisis:
+            await self._unread(event, key, contacts, site_id)
+
+    async def _unread(
+        self, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+    ) -> None:
+        """A text nobody could read reaches a person: a P3 item on the site's work queue (the
+        daily digest), one per patient and day, the repeats counted into it. The text stays on
+        mtm.sms.inbound; the alert names only its MessageSid."""
+        if contacts and all(c.kind == "clinician" for c in contacts):
+            return  # a clinician's chatter ("on my way") is nobody's work item
+        patients = await self._patients_behind(key, contacts, event.received_at)
+        day = event.received_at.date().isoformat()
+        for patient_id in patients or [f"anon-{key[:20]}"]:
+            await self.svc.publish(
+                ClinicalAlertRaised(
+                    event_id=derived_id(event.message_sid, "unread", patient_id),
+                    alert_id=f"unread-{event.message_sid}-{patient_id}"[:128],
+                    patient_id=patient_id,
+                    site_id=site_id,
+                    severity="P3",
+                    rule_id=UNREAD_RULE_ID,
+                    evidence=[
+                        Evidence(kind="sms", ref=event.message_sid, detail="text not understood")
+                    ],
+                    suggested_action="Read the patient's text; reply or call if it needs it.",
+                    dedup_key=f"{patient_id}:{UNREAD_RULE_ID}:{day}",
+                    source=SOURCE,
+                    correlation_id=str(event.event_id),
+                )
+            )

@@ -30,8 +30,9 @@ class ReplyPublisher:
 
     async def publish(
         self, event: InboundSmsReceived, key: str, intent: Intent, *, crisis: bool = False
-    ) -> None:
-        """`crisis`: the text had crisis language, so it is no unclear answer to ask again."""
+    ) -> bool:
+        """`crisis`: the text had crisis language, so it is no unclear answer to ask again.
+        False when the reply was not understood (a person must read it)."""
         sid = event.message_sid
         prompt = intent.prompt
         ids = {"message_sid": sid, "intent": intent.kind}
@@ -42,16 +43,16 @@ class ReplyPublisher:
                 message_sid=sid,
                 code_given=intent.code is not None,
             )
-            return
+            return True
         if prompt is not None and prompt.kind == "checkin" and intent.kind == "unrecognized":
             if not crisis and await self._still_theirs(prompt, key):
                 await self._reask(event, prompt)
-            return
+            return True
         if prompt is None or intent.kind == "unrecognized":
             log.info(
                 "reply not understood", extra={**ids, "prompt_kind": prompt.kind if prompt else ""}
             )
-            return
+            return False
         if not await self._still_theirs(prompt, key):
             security_event(
                 "reply_for_record_not_owned",
@@ -62,11 +63,11 @@ class ReplyPublisher:
                 recipient_id=prompt.recipient_id,
                 notification_id=prompt.notification_id,
             )
-            return
+            return True
         reply = self._event(event, intent, prompt)
         if reply is None:
             log.info("reply cannot become an event", extra=ids)
-            return
+            return False
         if reply.site_id is None:
             # The replier's site: an alert raised on a reply (item 9 of an SMS check-in) goes to
             # that site's on-call roster, not to the network fallback.
@@ -82,6 +83,7 @@ class ReplyPublisher:
             },
         )
         await self.svc.publish(reply)
+        return True
 
     async def _reask(self, event: InboundSmsReceived, prompt: Prompt) -> None:
         request = reask(prompt, event, now=self.svc.clock.now())

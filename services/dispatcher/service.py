@@ -20,6 +20,7 @@ from services.dispatcher.store import SendStore
 from shared.broker import EventBus
 from shared.clock import Clock
 from shared.events import ConsentChanged, Event, phone_key
+from shared.idempotency import EventLedger
 from shared.timers import Timers
 
 log = logging.getLogger("mtm.dispatcher")
@@ -50,6 +51,7 @@ class Service:
     limiter: RateLimiter
     timers: Timers
     clock: Clock
+    ledger: EventLedger
     metrics: Metrics = field(default_factory=Metrics)
 
     @property

@@ -72,7 +72,8 @@ class StatusHandler:
             )
             await self.svc.store.settle(sid)  # final: no status look-up needed (reconcile.py)
             return
-        retry = verdict == "retry"
+        # A page is not sent again by the dispatcher: its ladder pages on, at its own pace.
+        retry = verdict == "retry" and req.category != "clinician_page"
         self.svc.metrics.failed.labels(stage="delivery").inc()
         log.info("sms not delivered", extra={**ids, "retry": retry})
         if retry:

@@ -149,6 +149,26 @@ TEXTS: dict[str, Texts] = {
             "es": "{site}: la alerta {code} ya fue atendida. No necesita hacer nada.",
         },
     ),
+    "site_lead_notice": Texts(
+        audience="clinician",
+        opt_out_text=False,
+        minimal={
+            "en": "{site}: on-call {clinician} texted STOP. Pages cannot be stopped by text; "
+            "change the roster if they should not be paged.",
+            "es": "{site}: {clinician} (de guardia) envio STOP. Los avisos no se detienen por "
+            "texto; cambie la guardia si no debe recibirlos.",
+        },
+    ),
+    "clinician_stop_reply": Texts(
+        audience="clinician",
+        opt_out_text=False,
+        minimal={
+            "en": "{site}: on-call pages are clinical operations and cannot be stopped by text. "
+            "To come off the roster, ask your site lead.",
+            "es": "{site}: los avisos de guardia son operaciones clinicas y no se detienen por "
+            "texto. Para salir de la guardia, hable con su jefe de sitio.",
+        },
+    ),
     "digest": Texts(
         audience="clinician",
         opt_out_text=False,
@@ -172,6 +192,24 @@ TEXTS: dict[str, Texts] = {
             "resubscribe. For urgent help call or text 988.",
             "es": "{site}: ya no recibira mensajes. Responda START para volver a recibirlos. "
             "Para ayuda urgente llame o envie texto al 988.",
+        },
+    ),
+    "opt_out_confirmation_visit": Texts(
+        opt_out_text=False,
+        minimal={
+            "en": "{site}: you will get no more texts. About your visit, call us at {phone}. "
+            "Reply START to resubscribe. Urgent help: call/text 988.",
+            "es": "{site}: ya no recibira mensajes. Sobre su cita llame al {phone}. Responda "
+            "START para volver. Ayuda urgente: 988.",
+        },
+    ),
+    "opt_out_clarify": Texts(
+        opt_out_text=False,
+        minimal={
+            "en": "{site}: do you want to stop all texts from us? Reply STOP to stop them. "
+            "Questions: call {phone}.",
+            "es": "{site}: quiere dejar de recibir todos nuestros mensajes? Responda STOP. "
+            "Preguntas: {phone}.",
         },
     ),
     "opt_in_confirmation": Texts(

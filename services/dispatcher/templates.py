@@ -27,6 +27,7 @@ _PATTERNS = {
     "max": re.compile(r"^[1-9]$"),
     "drug": re.compile(r"^[a-z][a-z -]{1,30}$"),
     "question": re.compile(r"^[^{}]{5,90}$"),
+    "clinician": re.compile(r"^[A-Za-z0-9._-]{1,24}$"),
 }
 _DAYS = {
     "en": ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"),

@@ -19,7 +19,7 @@ from services.escalation.state import Store
 from services.escalation.unresolved import fire_alert_timer
 from services.escalation.upkeep import Upkeep
 from shared.clock import Clock
-from shared.idempotency import Claims
+from shared.idempotency import Claims, EventLedger
 from shared.runtime import Runtime
 from shared.timers import Handler, Timers, TimerWorker
 from shared.topics import RedisPrefix
@@ -84,6 +84,7 @@ def build(
         alert_timers=alert_timers,
         digest_timers=digest_timers,
         clock=rt.clock,
+        ledger=EventLedger(rt.redis, base),
     )
     rt.include(make_router(deps, prefix=settings.kafka.topic_prefix))
 

@@ -12,7 +12,7 @@ from services.escalation.rules.policy import LadderPlan
 from services.escalation.settings import EscalationSection
 from services.escalation.state import Store
 from shared.clock import Clock
-from shared.idempotency import Claims
+from shared.idempotency import Claims, EventLedger
 from shared.timers import Timers
 
 ALERT_TIMERS = "alerts"
@@ -36,6 +36,7 @@ class Deps:
     alert_timers: Timers
     digest_timers: Timers
     clock: Clock
+    ledger: EventLedger
 
     def ladder(self, severity: str) -> LadderPlan:
         """The ladder of a severity from settings, scaled, to be frozen into a new alert."""

@@ -11,12 +11,20 @@ from faststream.kafka import KafkaRouter
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
+from services.escalation import reach_check
 from services.escalation.acks import on_alert_acknowledged, on_alert_resolved
 from services.escalation.alerts import on_alert_raised
 from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
 from services.escalation.rules import messages as msg
 from services.escalation.rules import roster as rosters
 from services.escalation.rules.localtime import local_label
+from services.escalation.rules.reach import (
+    PageOutcome,
+    after_undelivered,
+    failed_for_good,
+    rungs_failed,
+)
+from services.escalation.stop_requests import on_clinician_stop_request
 from shared import topics
 from shared.broker import InvalidEvent, group_id, subscriber
 from shared.events import (
@@ -30,6 +38,7 @@ from shared.events import (
     NotificationFailed,
     NotificationSuppressed,
     NotifyStatusEvent,
+    OperationalWarning,
     RosterPublished,
 )
 
@@ -54,10 +63,17 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
             await on_alert_acknowledged(deps, event)
         elif isinstance(event, AlertResolved) and event.source != msg.SOURCE:
             await on_alert_resolved(deps, event)
+        elif (
+            isinstance(event, OperationalWarning)
+            and event.warning == "clinician_stop_request"
+            and event.source != msg.SOURCE
+        ):
+            await on_clinician_stop_request(deps, event)
         # AlertPaged, AlertEscalated, OperationalWarning and our own confirmations: our output.
 
     @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS), bulk=True)
     async def clinicians(event: CliniciansEvent) -> None:
+        await deps.ledger.admit(event)
         if isinstance(event, RosterPublished):
             await on_roster_published(deps, event)
         elif isinstance(event, ClinicianRegistered):
@@ -73,8 +89,13 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
 async def on_clinician_registered(deps: Deps, event: ClinicianRegistered) -> None:
     """Remember who can be paged: sites and role only (the dispatcher owns phones and names)."""
     record = {"sites": event.sites, "role": event.role}
-    await deps.store.redis.set(deps.store.keys.clinician(event.clinician_id), json.dumps(record))
+    async with deps.store.redis.pipeline(transaction=True) as pipe:
+        pipe.set(deps.store.keys.clinician(event.clinician_id), json.dumps(record))
+        # A new registration (a new number, say) is worth paging again.
+        pipe.hdel(deps.store.keys.unreachable, event.clinician_id)
+        await pipe.execute()
     log.info("clinician registered", extra={"clinician_id": event.clinician_id})
+    await reach_check.check_sites_of(deps, event.clinician_id, deps.clock.now())
 
 
 async def on_roster_published(deps: Deps, event: RosterPublished) -> None:
@@ -98,6 +119,7 @@ async def on_roster_published(deps: Deps, event: RosterPublished) -> None:
     outcome = await deps.store.transact(lambda pipe: _store_roster(deps, pipe, event, new))
     log.info("roster published", extra=outcome)
     await deps.outbox.flush(f"roster:{event.site_id}")
+    await reach_check.check_site(deps, event.site_id, deps.clock.now())
     named = (
         {s.primary_id for s in (*new.shifts, *new.overrides)}
         | {s.backup_id for s in (*new.shifts, *new.overrides) if s.backup_id}
@@ -165,6 +187,9 @@ async def on_notification_status(deps: Deps, event: NotifyStatusEvent) -> None:
     if outcome:
         log.info("page status", extra=outcome)
     await deps.outbox.flush(alert_stream(alert_id))
+    if outcome.get("for_good"):
+        # Tomorrow's shifts may name them too: say so now, not at their next page.
+        await reach_check.check_sites_of(deps, outcome["clinician_id"], deps.clock.now())
 
 
 async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) -> dict[str, Any]:
@@ -180,7 +205,14 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
     if page.delivered if delivered else page.failed:
         return {}  # a redelivered status event
     now = deps.clock.now()
-    marked = page.model_copy(update={"delivered": True} if delivered else {"failed": True})
+    for_good = not delivered and failed_for_good(
+        suppressed_reason=event.reason if isinstance(event, NotificationSuppressed) else None,
+        permanent=isinstance(event, NotificationFailed) and event.permanent,
+        error_code=event.error_code if isinstance(event, NotificationFailed) else None,
+    )
+    marked = page.model_copy(
+        update={"delivered": True} if delivered else {"failed": True, "permanent": for_good}
+    )
     pages = [marked if p.notification_id == nid else p for p in state.pages]
     state = state.model_copy(update={"pages": pages})
     ops = [
@@ -200,18 +232,35 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
             )
         )
     ]
-    escalate = (
+    action = "wait"
+    if (
         not delivered
         and state.status == "open"
         and page.step == state.step
-        and state.next_due is not None
         and all(p.failed for p in state.pages_of(state.step))
-    )
-    if escalate:
-        state = state.model_copy(update={"next_due": now, "next_reason": "undelivered"})
+    ):
+        action = after_undelivered(
+            next_step=state.step_plan(state.next_step) if state.next_due is not None else None,
+            rungs_failed=rungs_failed(
+                [PageOutcome(p.step, p.delivered, p.failed) for p in state.pages],
+                base=state.base,
+                rungs=len(state.ladder.targets),
+                fired_step=state.step,
+            ),
+            fallback_paged=state.fallback_paged,
+        )
+    if action != "wait":
+        reason = "undelivered" if action == "next_rung" else "unreachable"
+        state = state.model_copy(update={"next_due": now, "next_reason": reason})
         ops.append(ob.schedule(ALERT_TIMERS, alert_id, now, {"step": state.next_step}))
     pipe.multi()
     store.put_alert(pipe, state)
+    if delivered:
+        pipe.hdel(store.keys.unreachable, page.clinician_id)
+    elif for_good:
+        why = event.reason if isinstance(event, NotificationSuppressed) else "failed"
+        error = getattr(event, "error_code", None)
+        pipe.hset(store.keys.unreachable, page.clinician_id, f"{why}:{error or ''}")
     deps.outbox.stage(pipe, alert_stream(alert_id), ops)
     return {
         "alert_id": alert_id,
@@ -219,5 +268,6 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
         "step": page.step,
         "clinician_id": page.clinician_id,
         "delivered": delivered,
-        "escalated": escalate,
+        "escalated": action,
+        "for_good": for_good,
     }

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -24,6 +25,8 @@ from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
 from services.escalation.model import AlertState, Page
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import Step, repeat_targets, resolve, wait_before
+from services.escalation.rules.reach import within_caps
+from services.escalation.rules.roster import on_call
 from shared.idempotency import ClaimState
 from shared.timers import Timer
 
@@ -122,30 +125,69 @@ def page_ops_for(
     return page, [ob.publish(request), ob.publish(audit)]
 
 
+@dataclass
+class Targets:
+    """Whom a step pages (clinician, role), the operator warnings it raises, and why it pages
+    nobody when it does (`nobody`: nobody at all is on call, as opposed to all unreachable)."""
+
+    pages: list[tuple[str, str]] = field(default_factory=list)
+    ops: list[ob.Op] = field(default_factory=list)
+    nobody: bool = False
+    fallback: bool = False
+
+
 async def page_targets(
-    deps: Deps, state: AlertState, rung: Step | None, step: int, now: datetime
-) -> tuple[list[tuple[str, str]], list[ob.Op]]:
-    """Whom this step pages (clinician, role), and the operator warnings it raises."""
+    deps: Deps,
+    state: AlertState,
+    rung: Step | None,
+    step: int,
+    now: datetime,
+    *,
+    fallback: bool = False,
+) -> Targets:
+    """Whom this step pages, and the operator warnings it raises; `fallback`: every rung of the
+    site failed to deliver, the fallback roster is paged instead."""
+    if fallback:
+        return await _fallback_targets(deps, state, now)
     if rung is None:
-        return [], []
+        return Targets()
     site = await deps.store.roster(state.site_id)
     network = await deps.store.network_roster(deps.config.network_site)
     if rung.is_repeat:
-        # Everyone paged so far, and whoever is on call now (a late roster, a shift hand-over).
+        # Everyone paged so far, and whoever is on call now (a late roster, a shift hand-over),
+        # but not a number that already failed for good: a repeat cannot reach it.
         now_on_call = [
             resolve(t, site=site, network=network, at=now).clinician_id
             for t in state.ladder.targets
         ]
         everyone = repeat_targets([*state.paged_ids, *(c for c in now_on_call if c)])
-        return [(cid, "repeat") for cid in everyone], []
+        unreachable = await deps.store.unreachable()
+        reachable = [cid for cid in everyone if cid not in unreachable]
+        if not everyone:
+            return Targets(nobody=True)  # the rungs already warned
+        return Targets(pages=[(cid, "repeat") for cid in reachable])
     assert rung.target is not None
     found = resolve(rung.target, site=site, network=network, at=now)
     if not found.network_fallback and found.clinician_id:
-        return [(found.clinician_id, found.role)], []
-    detail = f"no {rung.target} on call for the site at step {step}; " + (
-        "network on-call paged" if found.clinician_id else "nobody to page"
+        return Targets(pages=[(found.clinician_id, found.role)])
+    ops = [_nobody_warning(state, step, now, target=rung.target, found=found.clinician_id)]
+    if found.clinician_id:
+        return Targets(pages=[(found.clinician_id, found.role)], ops=ops)
+    return Targets(nobody=True, ops=ops)
+
+
+def _nobody_warning(
+    state: AlertState,
+    step: int,
+    now: datetime,
+    *,
+    target: str,
+    found: str | None = None,
+) -> ob.Op:
+    detail = f"no {target} on call for the site at step {step}; " + (
+        "network on-call paged" if found else "nobody to page"
     )
-    warning = ob.publish(
+    return ob.publish(
         msg.warning(
             kind="no_one_on_call",
             site_id=state.site_id,
@@ -155,7 +197,87 @@ async def page_targets(
             correlation_id=state.alert_id,
         )
     )
-    return ([(found.clinician_id, found.role)] if found.clinician_id else []), [warning]
+
+
+async def _fallback_targets(deps: Deps, state: AlertState, now: datetime) -> Targets:
+    """Every rung of the site failed to deliver: the fallback roster's on-call (primary and
+    backup at once), and one no_reachable_on_call warning for the alert."""
+    config = deps.config
+    fallback_site = config.fallback_site or config.network_site
+    roster = (
+        await deps.store.network_roster(config.network_site)
+        if config.fallback_site is None
+        else await deps.store.roster(config.fallback_site)
+    )
+    shift = on_call(roster, now) if roster is not None and roster.site_id != state.site_id else None
+    unreachable = await deps.store.unreachable()
+    already = set(state.paged_ids)
+    candidates = [("fallback_primary", shift.primary_id)] if shift else []
+    if shift is not None and shift.backup_id:
+        candidates.append(("fallback_backup", shift.backup_id))
+    if not candidates and roster is not None and roster.director_id:
+        candidates.append(("fallback_director", roster.director_id))
+    pages = [
+        (cid, role) for role, cid in candidates if cid not in already and cid not in unreachable
+    ]
+    who = ", ".join(cid for cid, _ in pages) or "nobody reachable there either"
+    warning = ob.publish(
+        msg.warning(
+            kind="no_reachable_on_call",
+            key=state.alert_id,
+            now=now,
+            site_id=state.site_id,
+            alert_id=state.alert_id,
+            correlation_id=state.alert_id,
+            detail=f"alert {state.code} ({state.severity}): no page to the site's on-call could "
+            f"be delivered; fallback {fallback_site}: {who}",
+        )
+    )
+    return Targets(pages=pages, ops=[warning], nobody=not pages, fallback=True)
+
+
+async def _within_caps(
+    deps: Deps, pipe: Pipeline, state: AlertState, targets: Targets, now: datetime
+) -> tuple[list[tuple[str, str]], list[ob.Op], list[str]]:
+    """The pages of a step that fit the hourly caps, the warning for those held back, and the
+    counter keys to increment for the ones kept."""
+    config, keys = deps.config, deps.store.keys
+    hour = now.strftime("%Y%m%d%H")
+    alert_key = keys.pages_in_hour("alert", state.alert_id, hour)
+    sent = int(await pipe.get(alert_key) or 0)
+    kept: list[tuple[str, str]] = []
+    counters: list[str] = []
+    held: list[str] = []
+    for cid, role in targets.pages:
+        clinician_key = keys.pages_in_hour("clinician", cid, hour)
+        to_them = int(await pipe.get(clinician_key) or 0) + counters.count(clinician_key)
+        if within_caps(
+            alert_pages=sent + len(kept),
+            clinician_pages=to_them,
+            per_alert=config.max_pages_per_alert_per_hour,
+            per_clinician=config.max_pages_per_clinician_per_hour,
+        ):
+            kept.append((cid, role))
+            counters += [alert_key, clinician_key]
+        else:
+            held.append(cid)
+    ops = []
+    if held:
+        ops.append(
+            ob.publish(
+                msg.warning(
+                    kind="page_cap_reached",
+                    key=f"{state.alert_id}:{hour}",
+                    now=now,
+                    site_id=state.site_id,
+                    alert_id=state.alert_id,
+                    correlation_id=state.alert_id,
+                    detail=f"alert {state.code}: {len(held)} page(s) held back this hour by the "
+                    f"per-alert or per-clinician cap",
+                )
+            )
+        )
+    return kept, ops, counters
 
 
 async def _commit(
@@ -184,26 +306,36 @@ async def _commit(
                 )
             )
         )
-    targets, warnings = await page_targets(deps, state, rung, step, now)
-    ops.extend(warnings)
+    fallback = state.next_reason == "unreachable" and not state.fallback_paged
+    found = await page_targets(deps, state, rung, step, now, fallback=fallback)
+    ops.extend(found.ops)
+    targets, capped, counters = await _within_caps(deps, pipe, state, found, now)
+    ops.extend(capped)
     pages = []
     for clinician_id, role in targets:
         page, page_ops = page_ops_for(deps, state, step, clinician_id, role, now)
         pages.append(page)
         ops.extend(page_ops)
-    wait = wait_before(plan, step + 1 - state.base)
-    if not targets and wait is not None:
-        # Nobody to page: go straight on to the next rung; after the last, look again soon.
+    idle = found.nobody and rung is not None and rung.is_repeat and not found.fallback
+    idle_rounds = state.idle_rounds + (1 if idle else 0)
+    wait = wait_before(plan, step + 1 - state.base - idle_rounds)
+    if found.nobody and not found.fallback and wait is not None:
+        # Nobody at all to page: go straight on to the next rung; after the last, look again
+        # soon (those looks do not count as repeat rounds).
         retry = deps.config.nobody_retry_seconds * deps.config.time_scale
         wait = 0.0 if rung is not None and not rung.is_repeat else min(wait, retry)
     due = now + timedelta(seconds=wait) if wait is not None else None
+    if due is None:
+        ops.append(_exhausted_warning(state, now))
     state = state.model_copy(
         update={
             "step": step,
             "next_step": step + 1,
             "next_due": due,
             "pages": [*state.pages, *pages],
-            "next_reason": "no_ack" if targets else "no_one_on_call",
+            "next_reason": "no_one_on_call" if found.nobody and not found.fallback else "no_ack",
+            "fallback_paged": state.fallback_paged or found.fallback,
+            "idle_rounds": idle_rounds,
         }
     )
     if due is not None:
@@ -213,6 +345,9 @@ async def _commit(
     store.put_alert(pipe, state)
     for page in pages:
         pipe.set(keys.notification(page.notification_id), alert_id, ex=store.retention)
+    for counter in counters:
+        pipe.incr(counter)
+        pipe.expire(counter, 2 * 3600)
     deps.outbox.stage(pipe, alert_stream(alert_id), ops)
     return {
         "alert_id": alert_id,
@@ -222,3 +357,20 @@ async def _commit(
         "clinician_ids": [c for c, _ in targets],
         "next_due": due,
     }
+
+
+def _exhausted_warning(state: AlertState, now: datetime) -> ob.Op:
+    """The ladder is used up and nobody acknowledged: the alert stays open (the console shows
+    it) and an operator must take it from here; once per alert."""
+    return ob.publish(
+        msg.warning(
+            kind="ladder_exhausted",
+            key=f"{state.alert_id}:{state.base}",
+            now=now,
+            site_id=state.site_id,
+            alert_id=state.alert_id,
+            correlation_id=state.alert_id,
+            detail=f"alert {state.code} ({state.severity}): every rung and repeat paged, "
+            "no acknowledgement; the alert stays open",
+        )
+    )

@@ -22,6 +22,8 @@ class Page(BaseModel):
     role: str
     delivered: bool = False
     failed: bool = False
+    permanent: bool = False
+    """Failed for good (opted out, invalid or unknown number, a final carrier error)."""
 
 
 class AlertState(BaseModel):
@@ -58,13 +60,22 @@ class AlertState(BaseModel):
     """Unresolved reminders sent since the last acknowledgement."""
     resolved_by: str | None = None
     resolved_at: datetime | None = None
+    fallback_paged: bool = False
+    """Every rung failed to deliver and the fallback roster was paged (once per alert)."""
+    idle_rounds: int = 0
+    """Repeat rounds that found nobody at all on call: they look again soon and do not count
+    against the ladder's repeat rounds."""
 
     @property
     def ladder(self) -> LadderPlan:
         return LadderPlan.from_dict(dict(self.plan))
 
+    def rung_of(self, step: int) -> int:
+        """The ladder rung a step number stands for (an upgrade starts a new ladder)."""
+        return step - self.base - self.idle_rounds
+
     def step_plan(self, step: int) -> Step | None:
-        return step_at(self.ladder, step - self.base)
+        return step_at(self.ladder, self.rung_of(step))
 
     @property
     def paged_ids(self) -> list[str]:

@@ -35,7 +35,10 @@ class Ladder(BaseModel):
         default=300.0, gt=0, description="After the last target, re-page everyone paged so far."
     )
     max_repeats: int | None = Field(
-        default=None, ge=0, description="Repeat rounds at most (None: until acknowledged)."
+        default=36,
+        ge=0,
+        description="Repeat rounds at most; after the last, OperationalWarning(ladder_exhausted) "
+        "and the alert stays open for the console (None: until acknowledged, unbounded).",
     )
     resolve_within_seconds: float | None = Field(
         default=3600,
@@ -64,9 +67,12 @@ class Ladder(BaseModel):
 def _p0() -> Ladder:
     # domain 8.2 ESC-*: primary at once, backup at +15 min, director at +30, re-page every 5 min;
     # step 4: an outcome within 60 min of the ACK, else re-escalate (hourly, 3 times).
+    # Re-paging every 5 min for 3 h after the director (36 rounds) bounds what one alert can
+    # send whatever happens below it.
     return Ladder(
         delays_seconds=[0, 900, 900],
         repeat_every_seconds=300,
+        max_repeats=36,
         resolve_within_seconds=3600,
         max_reminders=3,
     )
@@ -78,6 +84,7 @@ def _p1() -> Ladder:
     return Ladder(
         delays_seconds=[0, 3600, 3600],
         repeat_every_seconds=1800,
+        max_repeats=12,
         resolve_within_seconds=4 * 3600,
         max_reminders=2,
     )
@@ -127,6 +134,26 @@ class EscalationSection(BaseModel):
         "network_fallback=true).",
     )
     gap_horizon_days: int = Field(default=7, ge=1, le=60, description="Roster gaps reported ahead.")
+    fallback_site: str | None = Field(
+        default=None,
+        description="Roster paged when every rung of a site's ladder failed to deliver (opted "
+        "out, invalid, unreachable): another site's on-call, or an ops/crisis-line roster. "
+        "None: the network-wide on-call (NETWORK_SITE).",
+    )
+    max_pages_per_alert_per_hour: int = Field(
+        default=60, ge=1, description="Pages of one alert in one clock hour at most."
+    )
+    max_pages_per_clinician_per_hour: int = Field(
+        default=30,
+        ge=1,
+        description="Pages to one clinician in one clock hour at most, all alerts.",
+    )
+    reach_check_time: LocalTime = Field(
+        default="09:00",
+        description="Local time of the daily check that the next 24 h of each site's on-call can "
+        "be paged (registered, not unreachable); also run when a roster or clinician changes.",
+    )
+    reach_check_hours: int = Field(default=24, ge=1, le=168, description="How far it looks.")
     timer_lease_seconds: float = Field(default=30, gt=0, description="A dead worker's step waits.")
     step_claim_seconds: float = Field(default=15, gt=0, description="Lease of a step's claim.")
     timer_poll_seconds: float = Field(default=0.05, gt=0)

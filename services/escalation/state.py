@@ -78,6 +78,19 @@ class Keys:
     def roster_seen(self, event_id: str) -> str:
         return f"{self.base}:roster-seen:{event_id}"
 
+    @property
+    def unreachable(self) -> str:
+        """Hash: clinician id -> why their last page failed for good (cleared by a delivered
+        page or a new registration)."""
+        return f"{self.base}:unreachable"
+
+    def pages_in_hour(self, kind: str, id_: str, hour: str) -> str:
+        """Pages requested for an alert or to a clinician in one clock hour (the caps)."""
+        return f"{self.base}:pages:{kind}:{id_}:{hour}"
+
+    def reach_checked(self, site_id: str, local_date: str) -> str:
+        return f"{self.base}:reach-checked:{site_id}:{local_date}"
+
 
 class Store:
     """Reads, and the transaction helper every change goes through."""
@@ -166,6 +179,19 @@ class Store:
         """The network-wide on-call: the roster last published as such, else the configured one."""
         flagged = _text(await self.redis.get(self.keys.fallback))
         return await self.roster(flagged or default_site)
+
+    async def unreachable(self, *, via: Redis | Pipeline | None = None) -> dict[str, str]:
+        raw = await (via or self.redis).hgetall(self.keys.unreachable)
+        return {_text(k) or "": _text(v) or "" for k, v in raw.items()}
+
+    async def rosters(self) -> list[rosters.Roster]:
+        """Every stored roster (the reach check looks at each)."""
+        found = []
+        async for key in self.redis.scan_iter(match=self.keys.roster("*"), count=200):
+            raw = await self.redis.get(key)
+            if raw:
+                found.append(rosters.from_dict(json.loads(raw)))
+        return found
 
     async def clinician(self, clinician_id: str) -> dict[str, Any] | None:
         raw = await self.redis.get(self.keys.clinician(clinician_id))

@@ -104,9 +104,9 @@ async def _commit(
     # Then the rung above them (nobody else if that is the acknowledger again).
     rung = acknowledger_rung(plan.targets, (p.role for p in state.pages if p.clinician_id == acker))
     target = unresolved_target(plan.targets, rung, reminder)
-    targets, warnings = await page_targets(deps, state, Step(rung, target), step, now)
-    ops.extend(warnings)
-    for clinician_id, role in targets:
+    found = await page_targets(deps, state, Step(rung, target), step, now)
+    ops.extend(found.ops)
+    for clinician_id, role in found.pages:
         if clinician_id != acker:
             page, page_ops = page_ops_for(deps, state, step, clinician_id, role, now)
             pages.append(page)

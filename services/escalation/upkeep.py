@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from services.escalation import reach_check
 from services.escalation.deps import UNRESOLVED, Deps, alert_stream
 from services.escalation.digest import digest_stream
 
@@ -64,6 +65,7 @@ class Upkeep:
             try:
                 if loop.time() >= next_reconcile:
                     await self.reconcile()
+                    await reach_check.daily(self.deps, self.deps.clock.now())
                     next_reconcile = loop.time() + config.reconcile_interval_seconds
                 await self.deps.outbox.flush_all()
             except Exception as exc:

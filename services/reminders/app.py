@@ -16,6 +16,7 @@ from services.reminders.settings import RemindersSettings
 from services.reminders.state import Store
 from services.reminders.timing import TIMERS_NAMESPACE, Deps, on_timer
 from shared.clock import Clock
+from shared.idempotency import EventLedger
 from shared.runtime import Runtime
 from shared.timers import Timers, TimerWorker
 from shared.topics import RedisPrefix
@@ -73,6 +74,7 @@ def build(
         bus=rt.bus,
         clock=rt.clock,
         policy=config.policy(),
+        ledger=EventLedger(rt.redis, prefix),
     )
     rt.include(make_router(deps, prefix=settings.kafka.topic_prefix))
     worker = TimerWorker(

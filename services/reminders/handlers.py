@@ -192,6 +192,7 @@ HANDLERS: dict[type[Event], Any] = {
 async def handle(deps: Deps, event: Event) -> None:
     """Run the event's handler once: a redelivered, already handled event is skipped; one whose
     handling was cut short runs again (every step is idempotent)."""
+    await deps.ledger.admit(event)
     handler = HANDLERS.get(type(event))
     if handler is None or await deps.store.handled(str(event.event_id)):
         return

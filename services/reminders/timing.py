@@ -21,6 +21,7 @@ from services.reminders.state import Store
 from shared.broker import EventBus
 from shared.clock import Clock
 from shared.events import NotificationRequested
+from shared.idempotency import EventLedger
 from shared.timers import Timer, Timers
 
 log = logging.getLogger("mtm.reminders")
@@ -37,6 +38,7 @@ class Deps:
     bus: EventBus
     clock: Clock
     policy: Policy
+    ledger: EventLedger
 
 
 def timer_key(appointment_id: str, step: str) -> str:

@@ -12,11 +12,12 @@ from redis.asyncio import Redis
 from services.symptoms.alerts import AlertPublisher
 from services.symptoms.checkin_state import CheckinStore
 from services.symptoms.checkins import TIMERS_NAMESPACE, CheckIns
-from services.symptoms.handlers import Deps, make_router
+from services.symptoms.handlers import Deps, make_router, on_invalid_record
 from services.symptoms.settings import SymptomsSettings
 from services.symptoms.state import SymptomState
+from shared import topics
 from shared.clock import Clock
-from shared.idempotency import Claims
+from shared.idempotency import Claims, EventLedger
 from shared.runtime import Runtime
 from shared.settings import load_settings
 from shared.timers import Timers, TimerWorker
@@ -53,24 +54,23 @@ def build_service(
         clock=rt.clock,
         config=config,
     )
-    rt.include(
-        make_router(
-            Deps(
-                state=state,
-                claims=Claims(rt.redis, prefix),
-                publisher=AlertPublisher(
-                    rt.bus,
-                    state,
-                    rt.clock,
-                    crisis_valid_for=timedelta(hours=config.crisis_text_valid_hours),
-                ),
-                thresholds=config.thresholds(),
-                lease_seconds=config.claim_lease_seconds,
-                group_prefix=settings.kafka.topic_prefix,
-                checkins=checkins,
-            )
-        )
+    deps = Deps(
+        state=state,
+        claims=Claims(rt.redis, prefix),
+        publisher=AlertPublisher(
+            rt.bus,
+            state,
+            rt.clock,
+            crisis_valid_for=timedelta(hours=config.crisis_text_valid_hours),
+        ),
+        thresholds=config.thresholds(),
+        ledger=EventLedger(rt.redis, prefix),
+        lease_seconds=config.claim_lease_seconds,
+        group_prefix=settings.kafka.topic_prefix,
+        checkins=checkins,
     )
+    rt.include(make_router(deps))
+    rt.salvage(deps.group(topics.SYMPTOMS), lambda raw: on_invalid_record(deps, raw))
     worker = TimerWorker(timers, checkins.on_timer, clock=rt.clock, poll_seconds=0.5)
     rt.background(worker.run, worker.stop)
     return Symptoms(runtime=rt, checkins=checkins, worker=worker)

@@ -39,7 +39,8 @@ def _row_info(row: Row) -> RuleInfo:
         trigger += (
             "; or free text with crisis language ("
             + ", ".join(emergency.PHRASES)
-            + "; English and Spanish, negation not parsed)"
+            + "; risk_language, indirect or passive risk wording, is P1; English and Spanish, "
+            "misspellings, leetspeak, emoji; negation not parsed)"
         )
     severities = []
     for tier in row.tiers:

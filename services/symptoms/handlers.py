@@ -28,11 +28,13 @@ from services.symptoms.rules.questionnaire import evaluate_answer, evaluate_resp
 from services.symptoms.rules.scoring import score
 from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.vocabulary import known
+from services.symptoms.salvage import rescue
 from services.symptoms.state import SymptomState
 from shared import events as ev
 from shared import topics
 from shared.broker import TransientError, subscriber
-from shared.idempotency import Claims, ClaimState
+from shared.idempotency import Claims, ClaimState, EventLedger
+from shared.lexicon.side_effects import codes_in
 from shared.topics import Groups
 
 log = logging.getLogger("mtm.symptoms")
@@ -46,6 +48,7 @@ class Deps:
     claims: Claims
     publisher: AlertPublisher
     thresholds: Thresholds
+    ledger: EventLedger
     lease_seconds: int = 30
     group_prefix: str = ""
     checkins: CheckIns | None = None
@@ -86,7 +89,9 @@ async def on_questionnaire_completed(deps: Deps, e: ev.QuestionnaireCompleted) -
             return
         t, now, scope = deps.thresholds, e.occurred_at, e.session_id or e.response_id
         s = score(
-            e.instrument, ((a.item, a.value) for a in e.answers), finished=e.status == "completed"
+            e.instrument,
+            ((a.item, a.value) for a in e.answers if a.value is not None),
+            finished=e.status == "completed",
         )
         if s.invalid:
             log.warning(
@@ -157,13 +162,11 @@ async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
         if not fresh:
             return
         t, now = deps.thresholds, e.occurred_at
-        effects: dict[str, int] = {}
-        for effect in e.effects:
-            effects[effect.code] = max(effect.severity, effects.get(effect.code, 0))
+        effects, words = read_effects(e.effects)
         unknown = sum(1 for code in effects if not known(code))
         if unknown:
             log.warning(
-                "unlisted symptom codes (reviewed as SE-OTHER)",
+                "symptoms in words that name no code (reviewed as SE-OTHER)",
                 extra={"patient_id": e.patient_id, "report_id": e.report_id, "count": unknown},
             )
         report = Report(
@@ -172,6 +175,7 @@ async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
             free_text=e.free_text,
             stopped_medication=e.stopped_medication,
             plan_id=e.plan_id,
+            words=words,
         )
         triggers = cross_stream.from_report(report, at=now)
         await deps.state.save_triggers(e.patient_id, triggers)
@@ -179,6 +183,21 @@ async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
         findings = side_effect_report.evaluate(report, ctx, t)
         findings += cross_stream.evaluate(replace(ctx, triggers=tuple(triggers)), t)
         await _publish(deps, findings, e, now)
+
+
+def read_effects(reported: list[ev.SideEffect]) -> tuple[dict[str, int], dict[str, str]]:
+    """Symptom code -> highest severity, and code -> the words the report used for it. Words
+    naming several symptoms count for each; words naming none stay as written (SE-OTHER)."""
+    effects: dict[str, int] = {}
+    words: dict[str, str] = {}
+    for effect in reported:
+        codes = (effect.code,) if known(effect.code) else codes_in(effect.code)
+        said = effect.reported_as if known(effect.code) else effect.code
+        for code in codes or (effect.code,):
+            effects[code] = max(effect.severity, effects.get(code, 0))
+            if said and code != said:
+                words.setdefault(code, said)
+    return effects, words
 
 
 def _local_date(instant: datetime, zone: str) -> date:
@@ -250,12 +269,28 @@ async def on_no_show(deps: Deps, e: ev.AppointmentNoShow) -> None:
         await _publish(deps, [finding] if finding else [], e, e.occurred_at)
 
 
+async def on_invalid_record(deps: Deps, raw: bytes) -> None:
+    """A record of mtm.symptoms that failed validation: handle the risk signal it still carries
+    (salvage.py) before it is dead-lettered."""
+    event = rescue(raw, now=deps.publisher.clock.now())
+    if event is None:
+        return
+    log.warning("risk signal rescued from an invalid record", extra=event.log_fields())
+    if isinstance(event, ev.QuestionnaireCompleted):
+        await on_questionnaire_completed(deps, event)
+    elif isinstance(event, ev.QuestionnaireItemAnswered):
+        await on_item_answered(deps, event)
+    elif isinstance(event, ev.SideEffectReported):
+        await on_side_effect_reported(deps, event)
+
+
 def make_router(deps: Deps) -> KafkaRouter:
     """The service's subscriptions (topic names bare; the runtime applies the prefix)."""
     router = KafkaRouter()
 
     @subscriber(router, topics.SYMPTOMS, group=deps.group(topics.SYMPTOMS))
     async def on_symptoms(event: ev.SymptomsEvent) -> None:
+        await deps.ledger.admit(event)
         if isinstance(event, ev.QuestionnaireCompleted):
             await on_questionnaire_completed(deps, event)
         elif isinstance(event, ev.QuestionnaireItemAnswered):
@@ -268,6 +303,7 @@ def make_router(deps: Deps) -> KafkaRouter:
 
     @subscriber(router, topics.MEDICATIONS, group=deps.group(topics.MEDICATIONS), bulk=True)
     async def on_medications(event: ev.MedicationsEvent) -> None:
+        await deps.ledger.admit(event)
         if isinstance(event, ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed):
             await on_dose_event(deps, event)
         elif not isinstance(event, ev.MedicationDispensed):
@@ -277,6 +313,7 @@ def make_router(deps: Deps) -> KafkaRouter:
 
     @subscriber(router, topics.PATIENTS, group=deps.group(topics.PATIENTS), bulk=True)
     async def on_patients(event: ev.PatientsEvent) -> None:
+        await deps.ledger.admit(event)
         if isinstance(event, ev.PatientEnrolled):
             await deps.state.save_profile(event.patient_id, date_of_birth=event.date_of_birth)
         if deps.checkins is not None:
@@ -284,6 +321,7 @@ def make_router(deps: Deps) -> KafkaRouter:
 
     @subscriber(router, topics.APPOINTMENTS, group=deps.group(topics.APPOINTMENTS), bulk=True)
     async def on_appointments(event: ev.AppointmentsEvent) -> None:
+        await deps.ledger.admit(event)
         if isinstance(event, ev.AppointmentNoShow):
             await on_no_show(deps, event)
 

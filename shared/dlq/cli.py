@@ -15,6 +15,7 @@ from aiokafka import AIOKafkaProducer
 from redis.exceptions import RedisError
 
 from shared import topics
+from shared.broker import SAFETY_LANES
 from shared.connections import kafka_client_kwargs, redis_client
 from shared.dlq import (
     LEDGER_TTL_SECONDS,
@@ -28,6 +29,11 @@ from shared.dlq import (
 )
 from shared.idempotency import Claims
 from shared.settings import BaseServiceSettings
+
+URGENT_NOTE = (
+    "safety lane: a patient at risk may be in this record (item 9, C-SSRS, crisis words); "
+    "read it now, fix the cause, replay it"
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -61,20 +67,31 @@ async def run(argv: Sequence[str], settings: BaseServiceSettings | None = None) 
     args = _parser().parse_args(argv)
     settings = settings or BaseServiceSettings()
     base, dlq_topic = topic_names(args.topic, settings.kafka.topic_prefix)
+    urgent = base.removeprefix(settings.kafka.topic_prefix) in SAFETY_LANES
     partition, offset = getattr(args, "partition", None), getattr(args, "offset", None)
     if offset is not None and partition is None:
         raise SystemExit("--offset needs --partition")
     letters = await read_dead_letters(settings.kafka, dlq_topic, partition=partition, offset=offset)
     if args.command == "list":
         replayed = await _replayed_count(settings, letters)
-        _print({"topic": dlq_topic, "dead_letters": len(letters), "replayed": replayed})
+        header: dict[str, Any] = {
+            "topic": dlq_topic,
+            "dead_letters": len(letters),
+            "replayed": replayed,
+        }
+        if urgent and letters:
+            header["urgent"] = URGENT_NOTE
+        _print(header)
         for row in summary(letters):
             _print(row)
         return 0
     if args.command == "show":
         chosen = letters if offset is not None else sorted(letters, key=_newest_first)
         for letter in chosen[: args.limit]:
-            _print(describe(letter))
+            row = describe(letter)
+            if urgent:
+                row = {"urgent": URGENT_NOTE, **row}
+            _print(row)
         return 0
     if args.since:
         since = parse_since(args.since, now=datetime.now(UTC))

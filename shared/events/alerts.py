@@ -62,7 +62,11 @@ class AlertEscalated(Event):
     from_step: int = Field(ge=0)
     to_step: int = Field(ge=0)
     # unresolved: acknowledged, but no outcome recorded in time (domain 8.2 step 4).
-    reason: Literal["no_ack", "undelivered", "no_one_on_call", "severity_raised", "unresolved"]
+    reason: Literal[
+        "no_ack", "undelivered", "no_one_on_call", "severity_raised", "unresolved", "unreachable"
+    ] = Field(
+        description="unreachable: every rung's page failed, the fallback roster is paged next."
+    )
 
 
 class AlertAcknowledged(Event):
@@ -90,6 +94,26 @@ class OperationalWarning(Event):
 
     event_type: Literal["OperationalWarning"] = "OperationalWarning"
     warning: Literal[
-        "no_one_on_call", "roster_gap", "sender_missing", "dlq_growth", "alert_unresolved"
-    ]
+        "no_one_on_call",
+        "roster_gap",
+        "sender_missing",
+        "dlq_growth",
+        "alert_unresolved",
+        "safety_lane_dead_letter",
+        "no_reachable_on_call",
+        "ladder_exhausted",
+        "page_cap_reached",
+        "clinician_stop_request",
+        "on_call_unreachable",
+    ] = Field(
+        description="safety_lane_dead_letter: a record of mtm.symptoms or mtm.sms.inbound was "
+        "dead-lettered (a patient at risk may hide in it); no_reachable_on_call: every rung of a "
+        "site's ladder failed to deliver, the fallback was paged; ladder_exhausted: a page alert "
+        "went through every rung and repeat unacknowledged; page_cap_reached: a page was held "
+        "back by the per-alert or per-clinician hourly cap; clinician_stop_request: an on-call "
+        "clinician texted an opt-out word; on_call_unreachable: the next 24 h of a site's roster "
+        "name someone who cannot be paged."
+    )
     detail: str = Field(default="", max_length=256)
+    clinician_id: Id | None = Field(default=None, description="The clinician it is about, if any.")
+    alert_id: Id | None = Field(default=None, description="The alert it is about, if any.")

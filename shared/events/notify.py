@@ -24,6 +24,7 @@ Category = Literal[
     "clinician_notice",
     "digest",
     "opt_out_confirmation",
+    "opt_out_clarify",
     "opt_in_confirmation",
     "help",
 ]

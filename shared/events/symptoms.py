@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from shared.events.base import Day, Event, Id, LocalTime, Model, UtcDatetime, Zone, phi
+from shared.lexicon import side_effects
 
 Instrument = Literal["PHQ-9", "PHQ-2", "GAD-7", "PCL-5", "C-SSRS"]
 CheckInKind = Literal["PHQ-2", "PHQ-9", "GAD-7", "side_effects"]
@@ -16,10 +17,16 @@ ChecklistOption = Annotated[int, Field(ge=1, le=9)]
 
 
 class ItemAnswer(Model):
-    """One answer: item number as printed ("1".."20", "6b") and its ordinal (yes = 1, no = 0)."""
+    """One answer: item number as printed ("1".."20", "6b") and its ordinal (yes = 1, no = 0);
+    `value` null (or the item left out) means not answered."""
 
     item: str = Field(pattern=r"^\d{1,2}b?$")
-    value: int = Field(ge=0, le=4)
+    value: int | None = Field(
+        default=None,
+        ge=0,
+        le=4,
+        description="The ordinal; null: not answered (as EHRs and forms encode a skipped item).",
+    )
 
 
 class QuestionnaireCompleted(Event):
@@ -76,10 +83,37 @@ class CheckInPlanSet(Event):
 
 
 class SideEffect(Model):
-    """One reported symptom with its severity (0 none .. 3 severe)."""
+    """One reported symptom with its severity (0 none .. 3 severe).
 
-    code: str = Field(pattern=r"^[a-z][a-z0-9_]{1,40}$", description="Symptom code, e.g. rash_new.")
+    `code` is a code of the side-effect vocabulary (docs/side-effect-vocabulary.md) or the words
+    for it, English or Spanish, in any case and spacing ("Sore Throat", "dolor de garganta"):
+    words that name one symptom become its code, the words kept in `reported_as`. Words that
+    name several symptoms, or none, stay as written: the symptoms service reads each symptom
+    named, and reviews what names none (SE-OTHER, with the words) rather than drop it."""
+
+    code: str = Field(
+        min_length=1,
+        max_length=100,
+        pattern=r"^[^\x00-\x1f]+$",
+        description='A vocabulary code (rash_new) or the words for a symptom ("sore throat").',
+    )
     severity: int = Field(default=2, ge=0, le=3)
+    reported_as: str | None = phi(
+        "The words the report used, when `code` was mapped from them.", default=None, max_length=100
+    )
+
+    @model_validator(mode="before")
+    @classmethod
+    def _words_to_code(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or not isinstance(data.get("code"), str):
+            return data
+        text = data["code"].strip()
+        if side_effects.known(text):
+            return {**data, "code": text}
+        code = side_effects.code_for(text)
+        if code is None:
+            return {**data, "code": text}
+        return {**data, "code": code, "reported_as": data.get("reported_as") or text}
 
 
 class SideEffectReported(Event):

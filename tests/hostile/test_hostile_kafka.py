@@ -23,7 +23,7 @@ from shared import topics
 from shared.admin import ensure_topics
 from shared.broker import MAX_KEY, TRUNCATED_BODY, TRUNCATED_HEADER
 from shared.events import TOPIC_EVENTS
-from tests.hostile import report
+from tests import summary as report
 from tests.hostile.kafka_support import end_offsets, produce_all, tail, wait_committed
 from tests.hostile.sentinels import Sentinel, as_json, base_sentinels, checker, sentinels, utcnow
 from tests.hostile.services import Running, build_six, started

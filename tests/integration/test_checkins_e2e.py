@@ -5,30 +5,26 @@ Twilio, and every reply is a signed inbound SMS posted to the gateway process.""
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
 from redis.asyncio import Redis
 
 from services.dispatcher.handlers import Handlers
-from services.dispatcher.settings import DispatcherSettings
 from services.symptoms.app import Symptoms, build_service
 from services.symptoms.settings import SymptomsSettings
 from shared import events as ev
 from shared import topics
 from shared.clock import FakeClock
 from shared.testing.factories import sample
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from tests.fakes.twilio import FakeTwilio
 from tests.infra import Infra
 from tests.integration.checkins_support import ZONE, enrolled, fire, of_session, plan
-from tests.integration.dispatcher_procs.support import events_on, publish, running
+from tests.integration.dispatcher_procs.support import events_on, publish
 from tests.integration.gateway_support import (
-    TOKEN,
     GatewayProcess,
-    gateway_process,
     read_all,
 )
 from tests.kafka_tools import eventually
@@ -36,46 +32,10 @@ from tests.kafka_tools import eventually
 pytestmark = pytest.mark.integration
 
 
-@pytest.fixture(scope="module")
-def fake() -> Iterator[FakeTwilio]:
-    twilio = FakeTwilio(auth_token=TOKEN)
-    twilio.start()
-    yield twilio
-    twilio.stop()
-
-
-@pytest.fixture
-def gateway(service_env: dict[str, str], tmp_path: Path) -> Iterator[GatewayProcess]:
-    with gateway_process(service_env, tmp_path) as gw:
-        yield gw
-
-
 @pytest.fixture
 def target() -> datetime:
     """When the check-in falls due: two minutes from now, on a whole minute (plans are HH:MM)."""
     return (datetime.now(UTC) + timedelta(minutes=2)).replace(second=0, microsecond=0)
-
-
-@pytest.fixture
-async def dispatcher(
-    kafka: str, prefix: str, infra: Infra, namespace: str, fake: FakeTwilio, gateway: GatewayProcess
-) -> AsyncIterator[Handlers]:
-    fake.reset()
-    await gateway.wait_ready()
-    settings = DispatcherSettings(
-        env="test",
-        kafka={"bootstrap_servers": kafka, "topic_prefix": prefix, "retry_backoff_seconds": 0.05},
-        redis={"url": infra.redis_url, "namespace": namespace},
-        twilio={"account_sid": DEFAULT_ACCOUNT_SID, "auth_token": TOKEN, "base_url": fake.base_url},
-        log={"level": "WARNING"},
-        dispatcher={
-            "status_callback_url": gateway.url + "/twilio/status",
-            "backoff_base_seconds": 0.05,
-            "ambiguous_settle_seconds": 0.1,
-        },
-    )
-    async with running(settings) as handlers:
-        yield handlers
 
 
 @pytest.fixture

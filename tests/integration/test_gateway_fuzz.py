@@ -15,7 +15,7 @@ import httpx
 import pytest
 
 from shared import topics
-from tests.hostile import report
+from tests import summary as report
 from tests.hostile.strategies import collect
 from tests.hostile.webhooks import FORM, check_answer, requests, send
 from tests.integration.gateway_support import TOKEN, GatewayProcess, gateway_process, read_all

@@ -50,6 +50,9 @@ def check_consent(
         return ok if facts.phone_opted_out and facts.confirmation_pending else no
     if category == "help":
         return ok
+    if category == "opt_out_clarify":
+        # "Did you mean STOP?": only to a number still subscribed, once (the dedup key).
+        return ok if not facts.phone_opted_out else no
     if category == "crisis_resources":
         return ok if (not facts.phone_opted_out or crisis_to_opted_out) else no
     if facts.phone_opted_out:

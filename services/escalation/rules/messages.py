@@ -241,9 +241,11 @@ def warning(
     key: str,
     now: datetime,
     correlation_id: str | None = None,
+    alert_id: str | None = None,
+    clinician_id: str | None = None,
 ) -> OperationalWarning:
-    """An operator warning (no_one_on_call, roster_gap, alert_unresolved); `key` makes its id
-    stable."""
+    """An operator warning (no_one_on_call, roster_gap, alert_unresolved, ...); `key` makes its
+    id stable, so a step run again raises the same warning, not a second one."""
     return OperationalWarning(
         event_id=stable_id("warning", kind, key),
         occurred_at=now,
@@ -252,4 +254,30 @@ def warning(
         site_id=site_id,
         warning=kind,  # type: ignore[arg-type]
         detail=detail[:256],
+        alert_id=alert_id,
+        clinician_id=clinician_id,
+    )
+
+
+LEAD_NOTICE_TEMPLATE = "site_lead_notice"
+
+
+def lead_notice_request(
+    *, site_id: str, site_name: str, director_id: str, clinician_id: str, day: str, now: datetime
+) -> NotificationRequested:
+    """To a site's lead: one of their on-call clinicians texted STOP (pages cannot be stopped
+    by text; the roster is where a clinician comes off paging). Once a day per clinician."""
+    return NotificationRequested(
+        event_id=stable_id("lead-notice-request", site_id, clinician_id, day),
+        occurred_at=now,
+        source=SOURCE,
+        correlation_id=f"stop:{clinician_id}"[:128],
+        site_id=site_id,
+        notification_id=stable_id("lead-notice", site_id, clinician_id, day),
+        recipient=Recipient(kind="clinician", id=director_id),
+        template_id=LEAD_NOTICE_TEMPLATE,
+        variables={"clinician": clinician_id[:24], "site": site_name},
+        category="clinician_notice",
+        priority="routine",
+        dedup_key=f"lead-notice:{site_id}:{clinician_id}:{day}",
     )

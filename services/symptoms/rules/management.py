@@ -68,7 +68,7 @@ def tolerability(
     severe = sorted(c for c, v in report.effects.items() if v >= 3 and c not in cited)
     if not severe and not report.stopped_medication:
         return None
-    cites = [evidence("side_effect", report.ref, f"{c} (severity 3)") for c in severe]
+    cites = [evidence("side_effect", report.ref, report.cite(c)) for c in severe]
     severity: Severity = "P2"
     if report.stopped_medication:
         stopped = [
@@ -121,9 +121,7 @@ def other(report: Report, cited: Mapping[str, Severity]) -> Finding | None:
     codes = sorted(c for c, v in report.effects.items() if v >= 1 and c not in cited)
     if not codes:
         return None
-    cites = tuple(
-        evidence("side_effect", report.ref, f"{c} (severity {report.effects[c]})") for c in codes
-    )
+    cites = tuple(evidence("side_effect", report.ref, report.cite(c)) for c in codes)
     return Finding(
         OTHER.rule_id,
         "P3",

@@ -149,6 +149,14 @@ class Report:
     free_text: str | None = None
     stopped_medication: bool = False
     plan_id: str | None = None
+    words: Mapping[str, str] = field(default_factory=dict)
+    """Code -> the patient's or the clinic's own words for it, kept as evidence."""
+
+    def cite(self, code: str) -> str:
+        """'sore_throat (severity 2, reported as "Sore Throat")' for an alert's evidence."""
+        said = self.words.get(code)
+        quoted = f', reported as "{said[:60]}"' if said else ""
+        return f"{code} (severity {self.effects[code]}{quoted})"
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from services.symptoms.rules import emergency, management
+from services.symptoms.rules import management
 from services.symptoms.rules.model import (
     Drug,
     Finding,
@@ -16,6 +16,7 @@ from services.symptoms.rules.model import (
 )
 from services.symptoms.rules.side_effects import TABLE, Row, Tier
 from services.symptoms.rules.thresholds import Thresholds
+from shared.lexicon.crisis import screen
 
 ANY_EMERGENCY = "SE-ANY-EMERGENCY"
 
@@ -65,9 +66,7 @@ def evaluate_row(
         in_window = [(d, note) for d, note in relevant if _recent(d, tier, ctx, t)]
         if tier.recent is not None and not in_window:
             continue
-        cites = [
-            evidence("side_effect", report.ref, f"{c} (severity {effects[c]})") for c in sorted(hit)
-        ]
+        cites = [evidence("side_effect", report.ref, report.cite(c)) for c in sorted(hit)]
         cites += [evidence("other", d.plan_id, f"drug context: {note}") for d, note in in_window]
         if (note := _age_note(tier, ctx.age, t)) is not None:
             cites.append(evidence("other", report.ref, note))
@@ -84,17 +83,21 @@ def evaluate_row(
 
 
 def _free_text(report: Report, finding: Finding | None) -> Finding | None:
-    """Merge crisis language in the free text into the SE-ANY-EMERGENCY finding."""
-    categories = emergency.classify(report.free_text)
-    if not categories:
+    """Merge crisis language in the free text into the SE-ANY-EMERGENCY finding: P0 for explicit
+    intent, an act or a medical emergency, P1 for indirect risk language (the shared screen's
+    levels), never less urgent than what the symptoms already raised."""
+    match = screen(report.free_text)
+    if match is None:
         return finding
     cites = tuple(
-        evidence("side_effect", report.ref, f"free text: crisis language ({c})") for c in categories
+        evidence("side_effect", report.ref, f"free text: crisis language ({c})")
+        for c in match.categories
     )
     if finding is not None:
+        severity = min((finding.severity, match.level), key=rank)
         return Finding(
             finding.rule_id,
-            "P0",
+            severity,
             finding.scope,
             finding.evidence + cites,
             finding.suggested_action,
@@ -102,7 +105,7 @@ def _free_text(report: Report, finding: Finding | None) -> Finding | None:
             cites=finding.cites,
         )
     row = next(r for r in TABLE if r.rule_id == ANY_EMERGENCY)
-    return Finding(ANY_EMERGENCY, "P0", report.ref, cites, row.action, crisis_text=True)
+    return Finding(ANY_EMERGENCY, match.level, report.ref, cites, row.action, crisis_text=True)
 
 
 def evaluate(report: Report, ctx: PatientContext, t: Thresholds) -> list[Finding]:

@@ -1,91 +1,10 @@
-"""The side-effect symptom codes a SideEffectReported may carry (patient-reportable wording)."""
+"""The side-effect symptom codes a SideEffectReported may carry (patient-reportable wording).
+
+Defined once in shared.lexicon.side_effects, with the English and Spanish words people use for
+each code (`code_for`); re-exported here for the rules."""
 
 from __future__ import annotations
 
-SYMPTOMS: dict[str, str] = {
-    # general / infection
-    "fever": "fever or feeling very hot",
-    "rigors": "shaking chills",
-    "feeling_very_unwell": "feeling very unwell",
-    "flu_like": "flu-like symptoms (aches, chills)",
-    "sore_throat": "sore throat",
-    "mouth_sores": "sores in the mouth",
-    "infection_signs": "any other sign of infection",
-    "swollen_glands": "swollen glands",
-    # neuromuscular
-    "muscle_stiffness": "severe muscle stiffness or rigidity",
-    "clonus": "muscle jerking or twitching",
-    "tremor": "shaking or tremor",
-    "coarse_tremor": "coarse or worsening tremor",
-    "muscle_weakness": "muscle weakness",
-    "ataxia": "unsteady walking, poor balance",
-    "slurred_speech": "slurred speech",
-    "involuntary_movements": "new involuntary face or tongue movements",
-    "restlessness": "inner restlessness, cannot sit still, pacing",
-    "seizure": "seizure or fit",
-    "drooling": "drooling or trouble swallowing",
-    # mental state
-    "confusion": "confusion",
-    "drowsiness": "drowsiness or sleepiness (3 = marked, hard to stay awake)",
-    "agitation": "agitation",
-    "hallucinations": "seeing or hearing things that are not there",
-    "suicidal_thoughts": "new or worse thoughts of suicide",
-    "self_harm_urges": "urges to harm or kill yourself",
-    "depression_worse": "new or worse depression",
-    "anxiety_worse": "new or worse anxiety",
-    "panic_attacks": "panic attacks",
-    "irritability": "irritability",
-    "aggression": "aggression or anger outbursts",
-    "impulsivity": "acting on dangerous impulses",
-    "elevated_mood": "sudden elevated mood or energy",
-    "less_need_for_sleep": "decreased need for sleep",
-    "insomnia": "trouble sleeping",
-    "vivid_dreams": "vivid dreams or nightmares",
-    # autonomic / cardiorespiratory
-    "sweating": "heavy sweating",
-    "racing_heart": "fast, pounding or irregular heartbeat",
-    "chest_pain": "chest pain",
-    "breathlessness": "shortness of breath (3 = cannot breathe)",
-    "shallow_breathing": "slow or shallow breathing",
-    "fainting": "fainting or passing out",
-    "dizziness": "dizziness or light-headedness",
-    "falls": "falls",
-    "severe_headache": "sudden severe headache",
-    "headache": "headache",
-    "brain_zaps": "electric-shock sensations ('brain zaps')",
-    "tingling": "tingling or pins and needles",
-    "blurred_vision": "blurred vision",
-    "tinnitus": "ringing in the ears",
-    # gut / liver / kidney
-    "nausea": "nausea",
-    "vomiting": "vomiting",
-    "diarrhoea": "diarrhoea",
-    "gi_upset": "upset stomach",
-    "constipation": "constipation (fewer than 3 bowel movements a week, hard stools)",
-    "bloating": "bloating or belly swelling",
-    "abdominal_pain": "belly pain (3 = severe)",
-    "loss_of_appetite": "loss of appetite",
-    "jaundice": "yellow skin or eyes",
-    "dark_urine": "dark urine",
-    "extreme_thirst": "extreme thirst",
-    "polyuria": "passing large amounts of urine",
-    # skin
-    "rash_new": "a new rash",
-    "rash_blisters": "blistering rash",
-    "skin_peeling": "peeling skin",
-    "eye_sores": "sore, red or burning eyes",
-    "hives": "hives",
-    "facial_swelling": "swelling of the face, lips or tongue",
-    # other
-    "priapism": "painful erection lasting more than 4 hours",
-    "overdose": "took too much medicine",
-    "weight_gain": "weight gain",
-    "fatigue": "tiredness, low energy",
-    "sexual_dysfunction": "sexual problems (libido, arousal, orgasm)",
-    "dry_mouth": "dry mouth",
-    "other_symptom": "something else (the SMS side-effect check's 'other')",
-}
+from shared.lexicon.side_effects import SYMPTOMS, known
 
-
-def known(code: str) -> bool:
-    return code in SYMPTOMS
+__all__ = ["SYMPTOMS", "known"]

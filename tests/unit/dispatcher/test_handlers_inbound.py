@@ -19,6 +19,7 @@ from shared.events import (
     DoseTaken,
     NotificationSent,
     NotificationSuppressed,
+    OperationalWarning,
     PatientContactChanged,
 )
 from tests.unit.dispatcher.conftest import OTHER_PHONE, PHONE, Harness, request
@@ -115,12 +116,26 @@ async def test_reply_binds_to_the_most_recent_prompt(harness: Harness) -> None:
     assert (change.request, change.appointment_id) == ("cancel", "ap-9")
 
 
-async def test_cancel_is_an_opt_out_not_an_appointment_command(harness: Harness) -> None:
+async def test_cancel_after_a_visit_text_opts_out_and_asks_the_clinic_about_the_visit(
+    harness: Harness,
+) -> None:
     await harness.enroll()
     await harness.publish(request(reply_context={"kind": "appointment", "ref": "ap-9"}))
     await harness.text("CANCEL")
+    # CANCEL stays the CTIA opt-out; the patient may have meant the visit, so the clinic hears.
+    assert [e.status for e in harness.events(ConsentChanged)] == ["revoked"]
+    [change] = harness.events(AppointmentChangeRequested)
+    assert (change.appointment_id, change.request) == ("ap-9", "cancel")
+    assert "About your visit, call us" in harness.sms.bodies(PHONE)[-1]
+
+
+async def test_cancel_after_a_dose_text_is_an_opt_out_only(harness: Harness) -> None:
+    await harness.enroll()
+    await harness.publish(request())
+    await harness.text("Cancel please")
     assert harness.events(AppointmentChangeRequested) == []
     assert [e.status for e in harness.events(ConsentChanged)] == ["revoked"]
+    assert "About your visit" not in harness.sms.bodies(PHONE)[-1]
 
 
 async def test_replies_expire_after_72_hours(harness: Harness) -> None:
@@ -257,3 +272,69 @@ async def test_help_storm_from_an_auto_responder_is_answered_once(harness: Harne
     harness.clock.advance(timedelta(minutes=16))
     await harness.text("HELP")
     assert len(harness.sms.bodies()) == 2
+
+
+@pytest.mark.parametrize("text", ["STOP", "END", "Cancel", "stop texting me", "Stopp"])
+async def test_a_clinicians_stop_changes_no_consent_answers_and_warns_the_site_lead(
+    harness: Harness, text: str
+) -> None:
+    clinician_phone = "+15125550188"
+    await harness.publish(
+        ClinicianRegistered(
+            clinician_id="c-1", phone=clinician_phone, display_name="Dr. X", sites=["austin"]
+        )
+    )
+    await harness.text(text, from_phone=clinician_phone)
+    assert harness.events(ConsentChanged) == []
+    [reply] = harness.sms.bodies(clinician_phone)
+    assert "cannot be stopped by text" in reply
+    [warning] = harness.events(OperationalWarning)
+    assert (warning.warning, warning.clinician_id, warning.site_id) == (
+        "clinician_stop_request",
+        "c-1",
+        "austin",
+    )
+    # The next page still reaches them.
+    await page(harness, "c-1", clinician_phone, "4821")
+    assert "URGENT" in harness.sms.bodies(clinician_phone)[-1]
+
+
+async def test_an_unsure_opt_out_is_asked_once_a_day(harness: Harness) -> None:
+    await harness.enroll()
+    await harness.text("I want to quit")
+    await harness.text("I want to quit")
+    assert harness.events(ConsentChanged) == []
+    [question] = harness.sms.bodies(PHONE)
+    assert "Reply STOP to stop them" in question
+    await harness.text("STOP")
+    assert [e.status for e in harness.events(ConsentChanged)] == ["revoked"]
+
+
+async def test_a_text_nobody_could_read_reaches_the_work_queue(harness: Harness) -> None:
+    await harness.enroll()
+    await harness.publish(request())
+    await harness.text("my cat ate the pills, can I get more?")
+    await harness.text("hello??")
+    unread = [e for e in harness.events(ClinicalAlertRaised) if e.rule_id == "SMS-REPLY-UNREAD"]
+    assert [(e.patient_id, e.severity) for e in unread] == [("p-1", "P3"), ("p-1", "P3")]
+    assert len({e.dedup_key for e in unread}) == 1  # one work item a day, the second counted in
+    assert all("cat" not in e.model_dump_json() for e in unread)
+
+
+async def test_ambiguous_risk_language_is_a_p1_with_the_crisis_text(harness: Harness) -> None:
+    await harness.enroll()
+    await harness.text("i dont see the point of anything anymore")
+    [alert] = harness.events(ClinicalAlertRaised)
+    assert (alert.rule_id, alert.severity) == ("SE-ANY-EMERGENCY", "P1")
+    assert "988" in harness.sms.bodies(PHONE)[-1]
+
+
+async def test_i_want_to_cancel_after_a_visit_text_is_asked_about_and_the_clinic_hears(
+    harness: Harness,
+) -> None:
+    await harness.enroll()
+    await harness.publish(request(reply_context={"kind": "appointment", "ref": "ap-9"}))
+    await harness.text("I want to cancel")
+    assert harness.events(ConsentChanged) == []
+    assert [e.appointment_id for e in harness.events(AppointmentChangeRequested)] == ["ap-9"]
+    assert "Reply STOP to stop them" in harness.sms.bodies(PHONE)[-1]

@@ -79,9 +79,10 @@ def test_checklist_answers(text: str, chosen: tuple[int, ...] | None) -> None:
     assert checklist(text) == chosen
 
 
-@pytest.mark.parametrize("text", ["0", "1", "2", "3", "1 6", "dos", "two", "22"])
+@pytest.mark.parametrize("text", ["0", "1", "2", "3", "1 6", "dos", "two", "22", "1, 6", "3."])
 def test_numeric_answers_are_never_keywords(text: str) -> None:
     assert classify_keyword(text, opted_out=False) is None
+    assert classify_keyword(text, opted_out=True) is None
 
 
 T = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)

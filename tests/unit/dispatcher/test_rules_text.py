@@ -42,6 +42,13 @@ OPT_OUTS = [
     "Don't text me",
     "don\u2019t text me anymore",
     "opt out of this",
+    # any reasonable means (FCC 2024): the plain opt-outs
+    "STOPP",
+    "cancel please",
+    "I want to stop",
+    "halt",
+    "st0p",
+    "S T O P",
 ]
 NOT_OPT_OUTS = [
     "1",
@@ -55,11 +62,14 @@ NOT_OPT_OUTS = [
     "help me stop smoking",
     "",
     "   ",
-    "STOPP",
     "no",
     "ok",
     "Is this the end?",
     "I took it at the end of lunch",
+    "don't stop my meds",
+    "stop by the pharmacy later",
+    "2",
+    "quit smoking is hard",
 ]
 
 
@@ -88,6 +98,7 @@ def test_not_opt_outs(text: str) -> None:
         ("AYUDA", False, "help"),
         ("help me", False, None),
         ("1", True, None),
+        ("I want to cancel", False, "opt_out_unsure"),  # the visit, or the texts? asked once
     ],
 )
 def test_opt_in_and_help(text: str, opted_out: bool, expected: str | None) -> None:
@@ -157,35 +168,41 @@ def test_interpret(text: str, prompts: list[Prompt], kind: str, ref: str | None)
 
 
 @pytest.mark.parametrize(
-    ("text", "hit"),
+    ("text", "level"),
     [
-        ("I can't breathe", True),
-        ("cant breathe", True),
-        ("CHEST PAIN since noon", True),
-        ("I think I had a seizure", True),
-        ("he passed out", True),
-        ("overdose", True),
-        ("I took all my pills", True),
-        ("I want to die", True),
-        ("i want to kill myself", True),
-        ("STOP I want to die", True),
-        ("quiero morir", True),
-        ("me quiero morir", True),
-        ("tengo dolor de pecho", True),
-        ("no puedo respirar", True),
-        ("tome una sobredosis", True),
-        ("convulsión", True),
-        ("I\u2019m suicidal", True),
-        ("1", False),
-        ("STOP", False),
-        ("I took my pills", False),
-        ("pain in my chest", True),
-        ("chest of drawers", False),
-        ("the seizure medication", True),  # when in doubt escalate (domain 2.3)
-        ("killed it at work today", False),
-        ("die hard fan", False),
-        ("overdue refill", False),
+        ("I can't breathe", "P0"),
+        ("cant breathe", "P0"),
+        ("CHEST PAIN since noon", "P0"),
+        ("I think I had a seizure", "P0"),
+        ("he passed out", "P0"),
+        ("overdose", "P0"),
+        ("I took all my pills", "P0"),
+        ("I want to die", "P0"),
+        ("i want to kill myself", "P0"),
+        ("STOP I want to die", "P0"),
+        ("quiero morir", "P0"),
+        ("me quiero morir", "P0"),
+        ("tengo dolor de pecho", "P0"),
+        ("no puedo respirar", "P0"),
+        ("tome una sobredosis", "P0"),
+        ("convulsión", "P0"),
+        ("I\u2019m suicidal", "P0"),
+        ("kms", "P0"),
+        ("STOP k1ll myself", "P0"),
+        ("i just want to disappear", "P1"),
+        ("I'm going to jump", "P1"),
+        ("1", None),
+        ("STOP", None),
+        ("I took my pills", None),
+        ("pain in my chest", "P0"),
+        ("chest of drawers", None),
+        ("the seizure medication", "P0"),  # when in doubt escalate (domain 2.3)
+        ("killed it at work today", None),
+        ("die hard fan", None),
+        ("overdue refill", None),
     ],
 )
-def test_crisis_screen(text: str, hit: bool) -> None:
-    assert (screen(text) is not None) is hit
+def test_crisis_screen(text: str, level: str | None) -> None:
+    found = screen(text)
+    assert (found.level if found is not None else None) == level
+    assert found is None or found.categories  # categories for the alert, never the words

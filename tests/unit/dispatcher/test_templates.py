@@ -20,6 +20,7 @@ WORST = {
     "max": "9",
     "drug": "lithium",
     "question": "Little interest or pleasure in doing things, over the last two weeks?",
+    "clinician": "c-" + "x" * 22,
 }
 # Every check-in item (PHQ-2, PHQ-9, GAD-7, the side-effect checklist and its severity
 # questions), first asked and asked again.

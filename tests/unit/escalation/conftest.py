@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -157,9 +158,10 @@ def settings(request: pytest.FixtureRequest) -> EscalationSettings:
     return make_settings(**getattr(request, "param", {}))
 
 
-@pytest.fixture
-async def h(settings: EscalationSettings) -> AsyncIterator[Harness]:
-    clock = FakeClock(T0)
+@asynccontextmanager
+async def make_harness(settings: EscalationSettings, clock: FakeClock) -> AsyncIterator[Harness]:
+    """The service on an in-memory broker and a fresh fakeredis (also for hypothesis examples,
+    which cannot share a function-scoped fixture)."""
     redis = fakeredis.FakeAsyncRedis()
     broker = make_broker(settings, client_id="unit")
     service = build(settings, clock=clock, redis=redis, broker=broker)
@@ -186,3 +188,9 @@ async def h(settings: EscalationSettings) -> AsyncIterator[Harness]:
         yield harness
     await redis.aclose()
     assert harness.dead == [], "a handler failed and its event was dead-lettered"
+
+
+@pytest.fixture
+async def h(settings: EscalationSettings) -> AsyncIterator[Harness]:
+    async with make_harness(settings, FakeClock(T0)) as harness:
+        yield harness

@@ -43,6 +43,7 @@ def deps_for(**config: object) -> Deps:
         alert_timers=None,
         digest_timers=None,
         clock=None,
+        ledger=None,
     )  # type: ignore[arg-type]
 
 

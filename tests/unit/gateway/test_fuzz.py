@@ -14,7 +14,7 @@ import pytest
 
 from shared.events import InboundSmsReceived, SmsStatusReceived
 from shared.logging import JsonFormatter
-from tests.hostile import report
+from tests import summary as report
 from tests.hostile.strategies import collect
 from tests.hostile.webhooks import check_answer, requests, send, should_accept
 from tests.unit.gateway.support import PUBLIC, TOKEN, harness

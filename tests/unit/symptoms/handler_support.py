@@ -30,6 +30,8 @@ class Harness:
     namespace: str
     alerts: list[ClinicalAlertRaised] = field(default_factory=list)
     urgent: list[NotificationRequested] = field(default_factory=list)
+    warnings: list[ev.OperationalWarning] = field(default_factory=list)
+    dead: list[Any] = field(default_factory=list)
 
     async def send(self, event: ev.Event) -> None:
         await self.br.publish(
@@ -55,6 +57,12 @@ async def running(namespace: str) -> AsyncIterator[Harness]:
         event = parse_event(topics.ALERTS, body)
         if isinstance(event, ClinicalAlertRaised):
             h.alerts.append(event)
+        elif isinstance(event, ev.OperationalWarning):
+            h.warnings.append(event)
+
+    @rt.broker.subscriber(topics.dlq(topics.SYMPTOMS), group_id="capture-dead")
+    async def capture_dead(body: Any) -> None:
+        h.dead.append(body)
 
     @rt.broker.subscriber(topics.NOTIFY_URGENT, group_id="capture-urgent")
     async def capture_urgent(body: dict[str, Any]) -> None:

@@ -29,10 +29,17 @@ def test_stop_i_want_to_die_fires_p0_with_the_crisis_text() -> None:
         ("he had a seizure then passed out", ("seizure", "collapse")),
         ("me tomé todas las pastillas", ("overdose",)),
         ("quiero morir", ("self_harm",)),
+        ("i wanna diiiie", ("self_harm",)),
+        ("took too many pills", ("overdose",)),
+        ("estoy pensando en suicidarme", ("self_harm",)),
+        ("i just want to disappear", ("risk_language",)),  # P1 language: a category too
+        ("its hard to breathe", ("breathing",)),
         ("I want to diet", ()),
         ("the rash is better", ()),
+        ("took my pills this morning", ()),
         ("", ()),
+        (None, ()),
     ],
 )
-def test_crisis_language(text: str, categories: tuple[str, ...]) -> None:
+def test_crisis_language(text: str | None, categories: tuple[str, ...]) -> None:
     assert emergency.classify(text) == categories
