@@ -242,7 +242,8 @@ async def _within_caps(
     """The pages of a step that fit the hourly caps, the warning for those held back, and the
     counter keys to increment for the ones kept."""
     config, keys = deps.config, deps.store.keys
-    hour = now.strftime("%Y%m%d%H")
+    # An hour of the ladder's time: TIME_SCALE shortens it with every other wait.
+    hour = str(int(now.timestamp() // (3600 * config.time_scale)))
     alert_key = keys.pages_in_hour("alert", state.alert_id, hour)
     sent = int(await pipe.get(alert_key) or 0)
     kept: list[tuple[str, str]] = []
