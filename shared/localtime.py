@@ -10,8 +10,22 @@ from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 
-def resolve_local(day: date, at: time, zone: str) -> datetime:
-    """The UTC instant at which the clock in `zone` reads `at` on `day` (see the module)."""
+def parse_hhmm(value: str) -> time:
+    """ "08:00" -> time(8, 0)."""
+    hours, minutes = value.split(":")
+    return time(int(hours), int(minutes))
+
+
+def local_date(instant: datetime, zone: str) -> date:
+    """The calendar date of an instant in a zone."""
+    return instant.astimezone(ZoneInfo(zone)).date()
+
+
+def resolve_local(day: date, at: time | str, zone: str) -> datetime:
+    """The UTC instant at which the clock in `zone` reads `at` (a time or "HH:MM") on `day`
+    (see the module)."""
+    if isinstance(at, str):
+        at = parse_hhmm(at)
     tz = ZoneInfo(zone)
     naive = datetime.combine(day, at).replace(tzinfo=None)
     instant = naive.replace(tzinfo=tz, fold=0).astimezone(UTC)

@@ -11,7 +11,8 @@ from typing import Any
 from services.adherence.core import Adherence
 from services.adherence.rules.model import STEPS, Dose, Plan
 from services.adherence.rules.refills import fills_for_plan, refill_schedule
-from services.adherence.rules.schedule import local_today, plan_doses, replan, resolve_local
+from services.adherence.rules.schedule import local_today, plan_doses, replan
+from shared.localtime import resolve_local
 
 log = logging.getLogger("mtm.adherence.planner")
 

@@ -22,9 +22,10 @@ from services.adherence.planner import (
 )
 from services.adherence.rules.model import Dose, Plan
 from services.adherence.rules.refills import fills_for_plan, refill_schedule
-from services.adherence.rules.schedule import local_today, resolve_local
+from services.adherence.rules.schedule import local_today
 from services.adherence.state import State
 from shared.broker import TRANSIENT
+from shared.localtime import resolve_local
 from shared.timers import Timer
 
 log = logging.getLogger("mtm.adherence.steps")

@@ -16,6 +16,11 @@ import httpx
 from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 
+from services.gateway.rules import FORM_NAMES
+
+FIELD_NAMES = frozenset(FORM_NAMES.values())
+"""Twilio form fields the gateway may name in a refusal."""
+
 FORM = "application/x-www-form-urlencoded"
 PATHS = ("/twilio/sms", "/twilio/status")
 SIGNATURES = (
@@ -236,7 +241,9 @@ def check_answer(request: Request, response: httpx.Response) -> str | None:
             error = response.json()["error"]
         except (ValueError, KeyError, TypeError):
             return "refusal without a JSON reason"
-        leaked = [v for v in request.submitted() if v in error]
+        # A reason names the fields it refuses ("NumMedia: not an integer"): a submitted value
+        # that is itself a field name ("NumMedia" sent as a value) is no leak when named.
+        leaked = [v for v in request.submitted() if v in error and v not in FIELD_NAMES]
         if leaked:
             return f"refusal repeats a submitted value: {json.dumps(leaked[:1])}"
     return None

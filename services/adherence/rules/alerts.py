@@ -28,7 +28,8 @@ from services.adherence.rules.checks import (
 )
 from services.adherence.rules.model import Plan
 from services.adherence.rules.patterns import EvidenceItem, PatientFacts, PlanFacts
-from services.adherence.rules.thresholds import ANTIDEPRESSANT, PSYCHOTROPIC, Thresholds
+from services.adherence.rules.thresholds import Thresholds
+from shared.lexicon.drugs import ANTIDEPRESSANT_CLASSES, PSYCHOTROPIC_CLASSES
 
 MAX_EVIDENCE = 50
 """ClinicalAlertRaised carries at most 50 evidence items."""
@@ -81,7 +82,7 @@ RULES: tuple[Rule, ...] = (
         "ADH-CONSEC-MISS",
         "P2",
         "Outreach: ask about the missed doses and what gets in the way.",
-        _classes(*PSYCHOTROPIC),
+        _classes(*PSYCHOTROPIC_CLASSES),
         consec_miss,
     ),
     Rule(
@@ -132,7 +133,7 @@ RULES: tuple[Rule, ...] = (
         "ADH-NEWSTART",
         "P2",
         "Outreach after a new start: tolerability, doubts, refill.",
-        _classes(*ANTIDEPRESSANT),
+        _classes(*ANTIDEPRESSANT_CLASSES),
         new_start,
     ),
     Rule(
@@ -195,7 +196,7 @@ def gap_lengths(plan: Plan, t: Thresholds, today: date) -> list[timedelta]:
         lengths.append(timedelta(days=t.lamotrigine_gap_days))
     if plan.drug_class in ("ssri", "snri") and plan.drug in t.ssri_disc_hours:
         lengths.append(timedelta(hours=t.ssri_disc_hours[plan.drug]))
-    if plan.drug_class in ANTIDEPRESSANT and (
+    if plan.drug_class in ANTIDEPRESSANT_CLASSES and (
         (today - plan.start_date).days <= t.newstart_window_days
     ):
         lengths.append(timedelta(days=t.newstart_no_taken_days))

@@ -5,36 +5,14 @@ once, at its first occurrence. Dose ids are `plan:local-date:HH:MM`, stable acro
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from services.adherence.rules.model import Dose, Plan
 from services.adherence.rules.windows import WindowPolicy, dose_window
+from shared.localtime import resolve_local
 
 DAY = timedelta(days=1)
-
-
-def resolve_local(day: date, hhmm: str, zone: str) -> datetime:
-    """The UTC instant of a local wall time: a gap time moves to the end of the gap (02:30 on
-    spring-forward night is 03:00), a fold time takes the first occurrence (fold=0)."""
-    tz = ZoneInfo(zone)
-    hours, minutes = hhmm.split(":")
-    naive = datetime.combine(day, time(int(hours), int(minutes)))
-    instant = naive.replace(tzinfo=tz).astimezone(UTC)
-    if instant.astimezone(tz).replace(tzinfo=None) == naive:
-        return instant
-    # The time does not exist. Its two readings (old and new offset) bracket the transition;
-    # the transition itself is the first instant whose local time is at or past the wall time.
-    low = int(naive.replace(tzinfo=tz, fold=1).astimezone(UTC).timestamp())
-    high = int(instant.timestamp())
-    low, high = min(low, high), max(low, high)
-    while high - low > 1:
-        mid = (low + high) // 2
-        if datetime.fromtimestamp(mid, tz).replace(tzinfo=None) >= naive:
-            high = mid
-        else:
-            low = mid
-    return datetime.fromtimestamp(high, UTC)
 
 
 def local_today(now: datetime, zone: str) -> date:

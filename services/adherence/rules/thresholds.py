@@ -1,26 +1,8 @@
-"""Alert thresholds (domain 3.3 defaults) and the drug classes the rules group by."""
+"""Alert thresholds (domain 3.3 defaults); the drug classes come from shared/lexicon/drugs.py."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-
-PSYCHOTROPIC = frozenset(
-    {
-        "ssri",
-        "snri",
-        "tca",
-        "maoi",
-        "bupropion",
-        "mirtazapine",
-        "trazodone",
-        "benzodiazepine",
-        "antipsychotic",
-        "lithium",
-        "anticonvulsant",
-        "stimulant",
-    }
-)
-ANTIDEPRESSANT = frozenset({"ssri", "snri", "tca", "maoi", "bupropion", "mirtazapine", "trazodone"})
 
 
 @dataclass(frozen=True)

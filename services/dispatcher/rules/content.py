@@ -5,6 +5,8 @@ from __future__ import annotations
 import itertools
 import re
 
+from shared.lexicon.drugs import DRUG_WORDS
+
 GSM7_BASIC = frozenset(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
     "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà"
@@ -15,60 +17,7 @@ MAX_SEGMENT = 160
 # Words that reveal a drug, a diagnosis, an instrument or a psychiatric specialty (domain 5.6).
 PHI_WORDS = frozenset(
     {
-        # drugs and classes
-        "lithium",
-        "clozapine",
-        "clozaril",
-        "lamotrigine",
-        "lamictal",
-        "valproate",
-        "divalproex",
-        "depakote",
-        "sertraline",
-        "zoloft",
-        "fluoxetine",
-        "prozac",
-        "paroxetine",
-        "paxil",
-        "citalopram",
-        "escitalopram",
-        "lexapro",
-        "venlafaxine",
-        "effexor",
-        "duloxetine",
-        "cymbalta",
-        "bupropion",
-        "wellbutrin",
-        "mirtazapine",
-        "trazodone",
-        "quetiapine",
-        "seroquel",
-        "olanzapine",
-        "zyprexa",
-        "risperidone",
-        "risperdal",
-        "aripiprazole",
-        "abilify",
-        "haloperidol",
-        "lorazepam",
-        "ativan",
-        "clonazepam",
-        "klonopin",
-        "alprazolam",
-        "xanax",
-        "diazepam",
-        "valium",
-        "methylphenidate",
-        "ritalin",
-        "adderall",
-        "amphetamine",
-        "antidepressant",
-        "antipsychotic",
-        "benzodiazepine",
-        "ssri",
-        "snri",
-        "stimulant",
-        "mood stabilizer",
+        *DRUG_WORDS,
         "mg",
         "dose of",
         # diagnoses and specialty

@@ -2,23 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, time
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from shared.localtime import resolve_local
+from shared.localtime import local_date, parse_hhmm, resolve_local
 
 __all__ = ["local_date", "parse_hhmm", "resolve_local", "zone_abbreviation"]
-
-
-def parse_hhmm(value: str) -> time:
-    """ "08:00" -> time(8, 0)."""
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def local_date(instant: datetime, zone: str) -> date:
-    """The calendar date of an instant in a zone."""
-    return instant.astimezone(ZoneInfo(zone)).date()
 
 
 def zone_abbreviation(instant: datetime, zone: str) -> str:

@@ -6,57 +6,17 @@ from dataclasses import dataclass
 
 from services.symptoms.rules.model import Drug, PatientContext, Report
 from services.symptoms.rules.thresholds import Thresholds
-
-ANTIDEPRESSANT_CLASSES = frozenset(
-    {"ssri", "snri", "tca", "maoi", "bupropion", "mirtazapine", "trazodone"}
+from shared.lexicon.drugs import (
+    ANTIDEPRESSANT_CLASSES,
+    LITHIUM,
+    LONG_HALF_LIFE,
+    OTHER_ANTIDEPRESSANTS,
+    SEROTONERGIC_CLASSES,
+    SEROTONERGIC_DRUGS,
+    STOP_SENSITIVE_CLASSES,
+    STOP_SENSITIVE_DRUGS,
+    VALPROATE,
 )
-# Antidepressants whose class the clinic feed may send as "other" [U: confirm the feed].
-OTHER_ANTIDEPRESSANTS = frozenset({"vilazodone", "vortioxetine", "nefazodone", "agomelatine"})
-SEROTONERGIC_CLASSES = frozenset(
-    {"ssri", "snri", "tca", "maoi", "trazodone", "mirtazapine", "lithium"}
-)
-# Serotonergic drugs outside the psychotropic classes (domain §2.3 lists "triptans, tramadol,
-# linezolid, St John's wort..." [V]; the rest are well-known members [U]).
-SEROTONERGIC_DRUGS = frozenset(
-    {
-        "tramadol",
-        "linezolid",
-        "st johns wort",
-        "st john's wort",
-        "hypericum",
-        "sumatriptan",
-        "rizatriptan",
-        "zolmitriptan",
-        "eletriptan",
-        "naratriptan",
-        "almotriptan",
-        "frovatriptan",
-        "buspirone",
-        "fentanyl",
-        "meperidine",
-        "methadone",
-        "dextromethorphan",
-        "methylene blue",
-        *OTHER_ANTIDEPRESSANTS,
-    }
-)
-VALPROATE = frozenset(
-    {
-        "valproate",
-        "valproic acid",
-        "divalproex",
-        "divalproex sodium",
-        "sodium valproate",
-        "valproate sodium",
-    }
-)
-LITHIUM = frozenset({"lithium", "lithium carbonate", "lithium citrate"})
-# Long half-life: missing a few doses is not stopping (domain §3.3 ADH-SSRI-DISC).
-LONG_HALF_LIFE = frozenset({"fluoxetine"})
-# Stopping these without a plan is urgent (domain §3.3 ADH-LITHIUM, ADH-BZD-STOP, ADH-CLOZ-48H,
-# ADH-LTG-GAP: all P1).
-STOP_SENSITIVE_CLASSES = frozenset({"lithium", "benzodiazepine"})
-STOP_SENSITIVE_DRUGS = frozenset({"clozapine", "lamotrigine", *LITHIUM})
 
 
 def is_antidepressant(drug: Drug) -> bool:
