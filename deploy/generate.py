@@ -4,8 +4,9 @@
     python -m deploy.generate --check  # exit 1 and name what is stale (what the tests do)
 
 What it derives: the event catalogue and configuration reference in README.md, the AsyncAPI
-document of each FastStream service in docs/asyncapi/, and the topics in deploy/k8s/topics/
-(Strimzi KafkaTopic resources and the equivalent kafka-topics.sh script)."""
+document of each FastStream service in docs/asyncapi/, the topics in deploy/k8s/topics/
+(Strimzi KafkaTopic resources and the equivalent kafka-topics.sh script) and each service's Kafka
+principal in deploy/k8s/users/ (Strimzi KafkaUser resources with their ACLs)."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from deploy.services import ROOT
 COMMAND = "python -m deploy.generate"
 README = ROOT / "README.md"
 TOPICS_DIR = ROOT / "deploy" / "k8s" / "topics"
+USERS_DIR = ROOT / "deploy" / "k8s" / "users"
 
 
 def targets() -> dict[Path, Callable[[], str]]:
@@ -28,6 +30,7 @@ def targets() -> dict[Path, Callable[[], str]]:
         README: lambda: reference.render_readme(README.read_text()),
         TOPICS_DIR / "topics.yaml": topics.strimzi_yaml,
         TOPICS_DIR / "create-topics.sh": topics.create_topics_script,
+        USERS_DIR / "users.yaml": topics.strimzi_users_yaml,
     }
     for name, text in asyncapi.documents().items():
         out[asyncapi.OUT / name] = lambda text=text: text  # type: ignore[misc]

@@ -1,9 +1,14 @@
-"""Partitions and retention of every topic, and the two ways to create them in production.
+"""Partitions and retention of every topic, the two ways to create them in production, and the
+Kafka principal of each service with its ACLs.
 
 One table, two renderings (`python -m deploy.generate` writes both):
 Strimzi `KafkaTopic` resources (deploy/k8s/topics/topics.yaml) and `kafka-topics.sh` commands
 (deploy/k8s/topics/create-topics.sh, also what `docker compose` runs in its kafka-init job).
 Local runs and tests create the same topics with `shared.admin.ensure_topics`.
+
+One principal per service (deploy/k8s/users/users.yaml, Strimzi `KafkaUser`s, also generated):
+what it reads and its consumer groups come from the service's own subscribers, what it writes
+from `PRODUCES` (checked against the code by tests/unit/deploy/test_kafka_users.py).
 """
 
 from __future__ import annotations
@@ -17,6 +22,9 @@ MIN_INSYNC_REPLICAS = 2
 """acks=all with 3 replicas and 2 in sync: one broker can be lost without losing a write."""
 STRIMZI_CLUSTER = "mtm"
 """The `strimzi.io/cluster` label; an overlay changes it to the name of your Kafka resource."""
+STRIMZI_API = "kafka.strimzi.io/v1"
+"""Strimzi's API since 0.49 and the only one from 1.0 (v1beta2 is gone). The schemas the tests
+validate against are in deploy/k8s/schemas/."""
 DAY_MS = 24 * 3600 * 1000
 
 
@@ -70,7 +78,7 @@ def strimzi_yaml() -> str:
     for spec in all_topics():
         docs.append(
             "---\n"
-            "apiVersion: kafka.strimzi.io/v1beta2\n"
+            f"apiVersion: {STRIMZI_API}\n"
             "kind: KafkaTopic\n"
             "metadata:\n"
             f"  name: {spec.resource_name}\n"
@@ -137,3 +145,150 @@ def create_topics_script() -> str:
             f' "$@"  # {spec.why}'
         )
     return "\n".join(lines) + "\n"
+
+
+# ---------------------------------------------------------------- principals (Strimzi KafkaUser)
+
+PRODUCES: dict[str, tuple[str, ...]] = {
+    "gateway": (t.SMS_INBOUND, t.SMS_STATUS),
+    "dispatcher": (
+        t.PATIENTS,  # ConsentChanged (STOP, START)
+        t.APPOINTMENTS,  # AppointmentConfirmed, AppointmentChangeRequested
+        t.MEDICATIONS,  # DoseTaken, DoseSkipped
+        t.SYMPTOMS,  # QuestionnaireItemAnswered
+        t.ALERTS,  # acknowledgements, resolutions, crisis-language alerts, warnings
+        t.NOTIFY_URGENT,  # crisis texts
+        t.NOTIFY_ROUTINE,  # a check-in item asked again
+        t.NOTIFY_STATUS,  # sent, delivered, failed, suppressed
+    ),
+    "reminders": (t.NOTIFY_ROUTINE,),
+    "adherence": (t.MEDICATIONS, t.ALERTS, t.NOTIFY_ROUTINE),  # DoseMissed; alerts; reminders
+    "symptoms": (
+        t.SYMPTOMS,  # SMS check-in responses and side-effect reports
+        t.ALERTS,
+        t.NOTIFY_URGENT,  # crisis resources
+        t.NOTIFY_ROUTINE,  # check-in items
+    ),
+    "escalation": (t.ALERTS, t.NOTIFY_URGENT, t.NOTIFY_ROUTINE),  # pages; the daily digest
+}
+"""The topics each service writes its events to (besides the dead-letter topics of the topics it
+reads, which every consumer may write). A service that reads a safety lane (SAFETY_LANES) also
+writes mtm.alerts: the broker's warning about a dead letter there."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    """A service's Kafka identity: KafkaUser, SCRAM user name and Strimzi's secret of it."""
+
+    service: str
+    consumes: tuple[tuple[str, str], ...]
+    """(topic, consumer group) of every subscriber, as the service's broker declares them."""
+    produces: tuple[str, ...]
+
+    @property
+    def name(self) -> str:
+        """mtm-<service>: the KafkaUser, the SASL user name and the Secret holding the password."""
+        return f"mtm-{self.service}"
+
+    def acls(self) -> list[tuple[str, str, tuple[str, ...]]]:
+        """(resource type, name, operations): Read on what it reads and its groups, Write on what
+        it writes and on the dead-letter topics of what it reads, Describe on each of those
+        topics and groups, and IdempotentWrite on the cluster (the producer is idempotent)."""
+        ops: dict[tuple[str, str], set[str]] = {}
+        for topic, group in self.consumes:
+            ops.setdefault(("topic", topic), set()).update({"Read", "Describe"})
+            ops.setdefault(("group", group), set()).update({"Read", "Describe"})
+            ops.setdefault(("topic", t.dlq(topic)), set()).update({"Write", "Describe"})
+        for topic in self.produces:
+            ops.setdefault(("topic", topic), set()).update({"Write", "Describe"})
+        topic_order = [s.name for s in all_topics()]
+
+        def order(key: tuple[str, str]) -> tuple[int, int, str]:
+            kind, name = key
+            rank = topic_order.index(name) if name in topic_order else len(topic_order)
+            return (0 if kind == "topic" else 1, rank, name)
+
+        rules = [
+            (kind, name, tuple(op for op in OPERATIONS if op in ops[(kind, name)]))
+            for kind, name in sorted(ops, key=order)
+        ]
+        return [*rules, ("cluster", "kafka-cluster", ("IdempotentWrite",))]
+
+
+OPERATIONS = ("Read", "Write", "Describe", "IdempotentWrite")
+"""The order operations are listed in."""
+
+
+def subscriptions(service: str) -> tuple[tuple[str, str], ...]:
+    """(topic, consumer group) of each subscriber of a FastStream service, read from its broker
+    built with the code's defaults and no topic prefix (production's); none for the gateway."""
+    from deploy.services import BROKERS, code_defaults, settings_class
+
+    if service not in BROKERS:
+        return ()
+    settings = code_defaults(
+        settings_class(service), kafka={"bootstrap_servers": "kafka:9092", "topic_prefix": ""}
+    )
+    found: set[tuple[str, str]] = set()
+    for subscriber in BROKERS[service](settings).subscribers:
+        group = getattr(subscriber, "group_id", None)
+        if not group:
+            raise LookupError(f"{service}: a subscriber without a consumer group")
+        for topic in getattr(subscriber, "topics", ()):
+            found.add((getattr(topic, "name", None) or str(topic), str(group)))
+    order = [s.name for s in TOPICS]
+    return tuple(sorted(found, key=lambda pair: (order.index(pair[0]), pair[1])))
+
+
+def principals() -> list[Principal]:
+    """One principal per service (every folder of services/ with an app.py)."""
+    from deploy.services import service_names
+    from shared.broker import SAFETY_LANES
+
+    order = [s.name for s in TOPICS]
+    out = []
+    for service in service_names():
+        consumes = subscriptions(service)
+        produces = set(PRODUCES[service])
+        if {topic for topic, _ in consumes} & SAFETY_LANES:
+            produces.add(t.ALERTS)
+        out.append(Principal(service, consumes, tuple(sorted(produces, key=order.index))))
+    return out
+
+
+def strimzi_users_yaml() -> str:
+    """Every service's principal as a Strimzi KafkaUser: SCRAM-SHA-512, simple authorization."""
+    docs = [
+        f"# {GENERATED}\n"
+        "# Strimzi KafkaUser resources, one per service; the User Operator writes a Secret of the\n"
+        "# same name (key `password`), which the service's Deployment reads.\n"
+        "# See deploy/k8s/README.md.\n"
+    ]
+    for p in principals():
+        reads = ", ".join(topic for topic, _ in p.consumes) or "nothing"
+        lines = [
+            "---",
+            f"apiVersion: {STRIMZI_API}",
+            "kind: KafkaUser",
+            "metadata:",
+            f"  name: {p.name}",
+            "  labels:",
+            f"    strimzi.io/cluster: {STRIMZI_CLUSTER}",
+            "    app.kubernetes.io/part-of: mtm-notify",
+            f"    app.kubernetes.io/name: {p.service}",
+            "  annotations:",
+            f'    mtm-notify/reads: "{reads}"',
+            f'    mtm-notify/writes: "{", ".join(p.produces) or "nothing"}"',
+            "spec:",
+            "  authentication:",
+            "    type: scram-sha-512",
+            "  authorization:",
+            "    type: simple",
+            "    acls:",
+        ]
+        for kind, name, operations in p.acls():
+            where = "" if kind == "cluster" else f", name: {name}, patternType: literal"
+            lines.append(f"      - resource: {{type: {kind}{where}}}")
+            lines.append(f"        operations: [{', '.join(operations)}]")
+        docs.append("\n".join(lines) + "\n")
+    return "".join(docs)

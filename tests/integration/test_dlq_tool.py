@@ -192,3 +192,25 @@ async def test_list_show_fix_replay_once(
     )
     head = json.loads(listing.stdout.splitlines()[0])
     assert head == {"topic": dead, "dead_letters": 6, "replayed": 2}
+
+
+async def test_safety_lane_dead_letters_are_marked_urgent(
+    kafka: str,
+    prefix: str,
+    infra: Infra,
+    namespace: str,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    settings = settings_for(kafka, prefix, infra, namespace)
+    await produce_raw(
+        kafka, topics.dlq(prefix + topics.SYMPTOMS), [b"{}"], headers=[("error_class", b"X")]
+    )
+    await produce_raw(
+        kafka, topics.dlq(prefix + topics.PATIENTS), [b"{}"], headers=[("error_class", b"X")]
+    )
+    [symptoms, *_] = await cli(capsys, settings, "list", topics.SYMPTOMS)
+    assert symptoms["dead_letters"] == 1 and "safety lane" in symptoms["urgent"]
+    [shown] = await cli(capsys, settings, "show", topics.SYMPTOMS)
+    assert "safety lane" in shown["urgent"]
+    [patients, *_] = await cli(capsys, settings, "list", topics.PATIENTS)
+    assert "urgent" not in patients

@@ -1,7 +1,9 @@
 """deploy/k8s, checked without a cluster: every manifest parses; one Deployment per service with
 probes, requests and limits, and a non-root, read-only, capability-free security context; the
-variables are settings the service reads and the secrets come from the Secret; the topics match
-shared.topics with their dead-letter topics, replication 3 and min.insync.replicas 2."""
+variables are settings the service reads and the secrets come from the Secrets; disruption budgets
+on the sending and paging paths; the topics match shared.topics with their dead-letter topics,
+replication 3 and min.insync.replicas 2. The rendered manifests are validated against the
+Kubernetes and Strimzi schemas in test_k8s_schema.py, the principals in test_kafka_users.py."""
 
 from __future__ import annotations
 
@@ -31,7 +33,10 @@ WORKERS = [s for s in SERVICES if s not in HTTP_SERVICES]
 
 
 def manifests() -> list[Path]:
-    return sorted((K8S / "base").glob("*.yaml")) + sorted((K8S / "topics").glob("*.yaml"))
+    folders = ("base", "topics", "users", "overlays/example")
+    return [K8S / "kustomization.yaml"] + [
+        path for folder in folders for path in sorted((K8S / folder).glob("*.yaml"))
+    ]
 
 
 @cache
@@ -77,7 +82,7 @@ def env_of(service: str) -> Iterator[tuple[str, dict[str, Any]]]:
         yield item["name"], item
 
 
-@pytest.mark.parametrize("path", manifests(), ids=lambda p: f"{p.parent.name}/{p.name}")
+@pytest.mark.parametrize("path", manifests(), ids=lambda p: str(p.relative_to(K8S)))
 def test_every_manifest_parses(path: Path) -> None:
     docs = documents(path)
     assert docs, f"{path} is empty"
@@ -89,6 +94,11 @@ def test_the_kustomization_lists_every_manifest_but_the_secret_template() -> Non
     listed = set(documents(BASE / "kustomization.yaml")[0]["resources"])
     present = {p.name for p in BASE.glob("*.yaml")} - {"kustomization.yaml"}
     assert listed == present - {"secret.template.yaml"}
+
+
+def test_deploy_k8s_itself_is_a_kustomization_of_base_topics_and_users() -> None:
+    """`kubectl apply -k deploy/k8s` (the schemas/ and overlays/ folders are not resources)."""
+    assert documents(K8S / "kustomization.yaml")[0]["resources"] == ["base", "topics", "users"]
 
 
 def test_one_deployment_per_service_in_a_file_of_its_own() -> None:
@@ -170,7 +180,7 @@ def test_the_manifest_environment_is_accepted_in_production(
     """ConfigMap + env, with real-looking secrets, validates in production mode."""
     fake_secrets = {
         "redis-url": "rediss://:a1b2c3d4@redis.example.internal:6380/0",
-        "kafka-sasl-password": "d41d8cd98f00b204e9800998ecf8427e",
+        "password": "d41d8cd98f00b204e9800998ecf8427e",  # the service's KafkaUser Secret
         "twilio-account-sid": "AC" + "2e" * 16,
         "twilio-auth-token": "0123456789abcdef0123456789abcdef",
     }
@@ -193,6 +203,23 @@ def test_the_gateway_is_reachable_and_callbacks_point_at_it() -> None:
     assert callback == public + "/twilio/status"
 
 
+@pytest.mark.parametrize("service", ["gateway", "dispatcher", "escalation"])
+def test_the_http_sending_and_paging_paths_have_a_disruption_budget(service: str) -> None:
+    """A node drain never takes every gateway (webhooks), dispatcher (every SMS) or escalation
+    pod (the paging ladder) at once."""
+    pdb = of_kind("PodDisruptionBudget")[service]
+    assert pdb["apiVersion"] == "policy/v1"
+    assert pdb["spec"] == {
+        "minAvailable": 1,
+        "selector": {"matchLabels": {"app.kubernetes.io/name": service}},
+    }
+    kinds = [d["kind"] for d in documents(BASE / f"{service}.yaml")]
+    assert "PodDisruptionBudget" in kinds, f"{service}: its PDB belongs in {service}.yaml"
+    replicas = of_kind("Deployment")[service]["spec"].get("replicas")
+    if replicas is not None:
+        assert replicas > 1, f"{service}: minAvailable 1 with one replica blocks every drain"
+
+
 def test_the_dispatcher_has_a_disruption_budget_and_an_autoscaler() -> None:
     pdb = of_kind("PodDisruptionBudget")["dispatcher"]
     assert pdb["spec"]["selector"]["matchLabels"] == {"app.kubernetes.io/name": "dispatcher"}
@@ -212,6 +239,7 @@ def test_the_topic_table_covers_every_topic() -> None:
 def test_kafka_topics_are_every_topic_and_its_dead_letter_topic() -> None:
     docs = documents(K8S / "topics" / "topics.yaml")
     assert all(d["kind"] == "KafkaTopic" for d in docs)
+    assert all(d["apiVersion"] == "kafka.strimzi.io/v1" for d in docs), "v1beta2 is gone"
     by_name = {d["spec"]["topicName"]: d for d in docs}
     wanted = [*topics.ALL_TOPICS, *(topics.dlq(t) for t in topics.ALL_TOPICS)]
     assert sorted(by_name) == sorted(wanted)
