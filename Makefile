@@ -23,7 +23,7 @@ help:
 	@echo "make local-up      Kafka, Redis, the fake Twilio and the six services as local processes"
 	@echo "make local-down    stop them all;  make local-status: what runs, pids, logs"
 	@echo "make up / down     docker compose: the stack on one host with Docker (make up-dev: fake Twilio)"
-	@echo "make generate      rewrite what is generated from the code (README tables, AsyncAPI, topics)"
+	@echo "make generate      rewrite what is generated from the code (README tables, AsyncAPI, topics, Kafka users)"
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
