@@ -8,11 +8,8 @@ from __future__ import annotations
 import logging
 from dataclasses import replace
 from datetime import timedelta
-from typing import Annotated, Union
 
-from faststream import AckPolicy
 from faststream.kafka import KafkaRouter
-from pydantic import Field
 
 from services.adherence import messages
 from services.adherence.alerting import review_patient, review_plan
@@ -22,9 +19,8 @@ from services.adherence.rules.model import STEPS, Fill, Plan, Segment
 from services.adherence.rules.schedule import local_today
 from services.adherence.rules.windows import bind_report, classify_taken
 from shared import topics
-from shared.broker import BULK_READ, InvalidEvent
+from shared.broker import InvalidEvent, group_id, subscriber
 from shared.events import (
-    TOPIC_EVENTS,
     CaregiverLinked,
     CaregiverUnlinked,
     DoseSkipped,
@@ -34,16 +30,14 @@ from shared.events import (
     MedicationPlanChanged,
     MedicationPlanStarted,
     MedicationPlanStopped,
+    MedicationsEvent,
     PatientDischarged,
     PatientEnrolled,
+    PatientsEvent,
 )
 
 log = logging.getLogger("mtm.adherence.handlers")
 
-_CONSUMED = TOPIC_EVENTS[topics.MEDICATIONS] + TOPIC_EVENTS[topics.PATIENTS]
-AdherenceEvent = Annotated[
-    Union[_CONSUMED], Field(discriminator="event_type")  # type: ignore[valid-type]  # noqa: UP007
-]
 
 
 async def on_plan_started(svc: Adherence, e: MedicationPlanStarted) -> None:
@@ -253,21 +247,19 @@ async def handle(svc: Adherence, event: Event) -> None:
 
 
 def make_router(svc: Adherence, *, prefix: str = "") -> KafkaRouter:
-    """One consumer (group mtm-adherence) on mtm.medications and mtm.patients.
-
-    The group carries the topic prefix (empty in production), so isolated runs never share it."""
+    """mtm.medications and mtm.patients, a consumer group each (`mtm-adherence-<topic>`, with
+    the topic prefix), fetched in batches: no page travels on them."""
     router = KafkaRouter()
 
-    @router.subscriber(
-        topics.MEDICATIONS,
-        topics.PATIENTS,
-        group_id=prefix + topics.Groups.ADHERENCE,
-        ack_policy=AckPolicy.ACK,
-        auto_offset_reset="earliest",
-        no_reply=True,  # a `reply_to` header must not make this service publish anywhere
-        **BULK_READ,  # no page travels on these
-    )
-    async def on_event(event: AdherenceEvent) -> None:
+    def group(topic: str) -> str:
+        return group_id(topics.Groups.ADHERENCE, topic, prefix=prefix)
+
+    @subscriber(router, topics.MEDICATIONS, group=group(topics.MEDICATIONS), bulk=True)
+    async def on_medications(event: MedicationsEvent) -> None:
+        await handle(svc, event)
+
+    @subscriber(router, topics.PATIENTS, group=group(topics.PATIENTS), bulk=True)
+    async def on_patients(event: PatientsEvent) -> None:
         await handle(svc, event)
 
     return router

@@ -32,7 +32,7 @@ from services.symptoms.salvage import rescue
 from services.symptoms.state import SymptomState
 from shared import events as ev
 from shared import topics
-from shared.broker import TransientError, subscriber
+from shared.broker import TransientError, group_id, subscriber
 from shared.idempotency import Claims, ClaimState, EventLedger
 from shared.lexicon.side_effects import codes_in
 from shared.topics import Groups
@@ -55,7 +55,7 @@ class Deps:
 
     def group(self, topic: str) -> str:
         """A consumer group per topic: one group over several topics rebalances them together."""
-        return f"{self.group_prefix}{Groups.SYMPTOMS}-{topic}"
+        return group_id(Groups.SYMPTOMS, topic, prefix=self.group_prefix)
 
 
 @asynccontextmanager

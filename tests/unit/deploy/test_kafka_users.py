@@ -190,7 +190,9 @@ def test_what_it_reads_is_what_its_asyncapi_document_subscribes_to(service: str)
 def test_consumer_groups_are_the_services_own() -> None:
     groups = {s: {n for k, n, _ in acls(s) if k == "group"} for s in SERVICES}
     assert groups["gateway"] == set()
-    assert groups["adherence"] == {topics.Groups.ADHERENCE}
+    assert groups["adherence"] == {
+        f"{topics.Groups.ADHERENCE}-{t}" for t in (topics.MEDICATIONS, topics.PATIENTS)
+    }
     assert {
         f"{topics.Groups.DISPATCHER_URGENT}-{topics.NOTIFY_URGENT}",
         f"{topics.Groups.DISPATCHER_ROUTINE}-{topics.NOTIFY_ROUTINE}",
