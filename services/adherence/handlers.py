@@ -39,7 +39,6 @@ from shared.events import (
 log = logging.getLogger("mtm.adherence.handlers")
 
 
-
 async def on_plan_started(svc: Adherence, e: MedicationPlanStarted) -> None:
     async with svc.state.lock(f"plan:{e.plan_id}"):
         current = await svc.state.plan(e.plan_id)
