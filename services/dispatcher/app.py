@@ -11,10 +11,13 @@ from services.dispatcher.directory import Directory
 from services.dispatcher.handlers import Handlers, make_router
 from services.dispatcher.limiter import RateLimiter
 from services.dispatcher.reconcile import Reconciler
+from services.dispatcher.salvage import salvage
 from services.dispatcher.sender import SmsSender, TwilioSms
 from services.dispatcher.service import Service
 from services.dispatcher.settings import DispatcherSettings
 from services.dispatcher.store import SendStore
+from shared import topics
+from shared.broker import group_id
 from shared.idempotency import EventLedger
 from shared.runtime import Runtime
 from shared.settings import load_settings
@@ -59,6 +62,10 @@ def build(
             group_prefix=settings.kafka.topic_prefix,
         )
     )
+    inbound_group = group_id(
+        topics.Groups.DISPATCHER, topics.SMS_INBOUND, prefix=settings.kafka.topic_prefix
+    )
+    rt.salvage(inbound_group, lambda raw: salvage(handlers.inbound, raw))
     worker = handlers.worker = TimerWorker(timers, handlers.on_timer, clock=rt.clock)
     rt.background(worker.run, worker.stop)
     reconciler = Reconciler(svc, handlers.status)
