@@ -116,8 +116,9 @@ def default_of(field: FieldInfo, *, short: int = 60) -> str:
         return "required"
     if field.default_factory is not None:
         value = field.default_factory()  # type: ignore[call-arg]
-        if value != field.default_factory():  # type: ignore[call-arg]
-            return "generated"  # a new id or the current time
+        # A new id or the current time (two calls within one clock tick give the same time).
+        if isinstance(value, datetime | date | UUID) or value != field.default_factory():  # type: ignore[call-arg]
+            return "generated"
     else:
         value = field.default
     if value is None or value is PydanticUndefined:

@@ -1,4 +1,10 @@
-"""Settings: MTM_-prefixed environment variables, nested with "__" (MTM_KAFKA__PORT)."""
+"""Settings: MTM_-prefixed environment variables, nested with "__" (MTM_KAFKA__PORT).
+
+A nested section's defaults are its model's own field defaults, never a pre-built instance that
+differs from them: the environment overrides a nested field by building the model from the given
+fields alone (MTM_ESCALATION__LADDERS__P1__MAX_REMINDERS=3 is `P1Ladder(max_reminders=3)`), so
+any other default would be lost. tests/unit/shared/test_settings_overrides.py holds every nested
+field of every service to it."""
 
 from __future__ import annotations
 
@@ -6,6 +12,8 @@ from typing import Literal, Self, TypeVar
 
 from pydantic import BaseModel, Field, SecretStr, ValidationError, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from shared.sites import SiteRegistry, SiteSection, demo_entries, demo_sites
 
 Environment = Literal["development", "test", "production"]
 
@@ -162,12 +170,25 @@ class BaseServiceSettings(BaseSettings):
     )
 
     env: Environment = Field(
-        default="development", description="production refuses placeholder secrets."
+        default="development",
+        description="production refuses placeholder secrets, the demo sites and missing URLs.",
     )
     kafka: KafkaSettings = Field(default_factory=KafkaSettings)
     redis: RedisSettings = Field(default_factory=RedisSettings)
     log: LogSettings = Field(default_factory=LogSettings)
     health: HealthSettings = Field(default_factory=HealthSettings)
+    sites: SiteRegistry = Field(
+        default_factory=demo_sites,
+        min_length=1,
+        description="The clinic sites, one registry for every service (JSON, by site id; "
+        "shared/sites.py): the dispatcher, reminders and escalation read it. Default: the "
+        "built-in demo sites, which production refuses.",
+    )
+
+    @property
+    def uses_sites(self) -> bool:
+        """The service reads the site registry (a section of it is a SiteSection)."""
+        return any(isinstance(getattr(self, name), SiteSection) for name in type(self).model_fields)
 
     def secrets_to_check(self) -> dict[str, SecretStr | None]:
         """Secrets that must be real in production (a subclass adds its own)."""
@@ -178,20 +199,40 @@ class BaseServiceSettings(BaseSettings):
             secrets["redis.password"] = self.redis.password
         return secrets
 
-    @model_validator(mode="after")
-    def _refuse_placeholders(self) -> Self:
-        if self.env != "production":
-            return self
+    def production_problems(self) -> list[str]:
+        """What production mode refuses in these settings, each naming its variable (a subclass
+        adds its own)."""
+        problems: list[str] = []
         bad = [
             name
             for name, value in self.secrets_to_check().items()
             if value is None or value.get_secret_value().strip().lower() in PLACEHOLDERS
         ]
         if bad:
-            raise ValueError(
-                "production mode refuses missing or placeholder secrets: "
+            problems.append(
+                "missing or placeholder secrets: "
                 + ", ".join(f"MTM_{n.upper().replace('.', '__')}" for n in bad)
             )
+        demo = demo_entries(self.sites) if self.uses_sites else []
+        if demo:
+            problems.append(
+                "the built-in demo sites (" + ", ".join(demo) + "): set MTM_SITES to the "
+                "clinic's sites"
+            )
+        return problems
+
+    @model_validator(mode="after")
+    def _hand_over_sites(self) -> Self:
+        for name in type(self).model_fields:
+            section = getattr(self, name)
+            if isinstance(section, SiteSection):
+                setattr(self, name, section.with_sites(self.sites))
+        return self
+
+    @model_validator(mode="after")
+    def _refuse_in_production(self) -> Self:
+        if self.env == "production" and (problems := self.production_problems()):
+            raise ValueError("production mode refuses " + "; ".join(problems))
         return self
 
 

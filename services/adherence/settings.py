@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Self
+from typing import Any
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field, field_validator
 
 from services.adherence.core import Config
 from services.adherence.rules.thresholds import Thresholds
@@ -20,7 +20,8 @@ class ThresholdSettings(BaseModel):
     consec_miss_doses: int = Field(default=3, ge=2, description="ADH-CONSEC-MISS run length.")
     ssri_disc_hours: dict[str, float] = Field(
         default_factory=lambda: dict(Thresholds().ssri_disc_hours),
-        description="ADH-SSRI-DISC: hours without a dose, per generic drug name.",
+        description="ADH-SSRI-DISC: hours without a dose, per generic drug name; a map given "
+        "(or one drug, __SSRI_DISC_HOURS__<DRUG>) is laid over these defaults.",
     )
     ssri_disc_min_missed: int = Field(default=2, ge=1, description="Doses missed within it.")
     bzd_missed_days: int = Field(default=2, ge=1, description="ADH-BZD-STOP missed days.")
@@ -36,6 +37,16 @@ class ThresholdSettings(BaseModel):
     newstart_second_fill_day: int = Field(default=35, ge=1, description="Second fill due by.")
     data_gap_hours: float = Field(default=72, gt=0, description="ADH-DATA-GAP silence.")
     data_gap_min_replies: int = Field(default=3, ge=1, description="Replies that mean engaged.")
+
+    @field_validator("ssri_disc_hours", mode="before")
+    @classmethod
+    def _over_the_defaults(cls, value: Any) -> Any:
+        # The environment names the drugs it changes (MTM_..._SSRI_DISC_HOURS__PAROXETINE=36 is
+        # {"paroxetine": 36}); taken alone it would drop every other drug's threshold, and a drug
+        # without one raises no ADH-SSRI-DISC alert at all.
+        if isinstance(value, dict):
+            return {**Thresholds().ssri_disc_hours, **value}
+        return value
 
     def to_rules(self) -> Thresholds:
         return Thresholds(**self.model_dump())
@@ -126,8 +137,8 @@ class AdherenceSettings(BaseServiceSettings):
 
     adherence: AdherenceSection = Field(default_factory=AdherenceSection)
 
-    @model_validator(mode="after")
-    def _no_scaled_time_in_production(self) -> Self:
-        if self.env == "production" and self.adherence.sim.active:
-            raise ValueError("production mode refuses MTM_ADHERENCE__SIM__* (scaled time)")
-        return self
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.adherence.sim.active:
+            problems.append("MTM_ADHERENCE__SIM__* (scaled time)")
+        return problems

@@ -4,62 +4,24 @@ from __future__ import annotations
 
 from typing import Self
 
-from pydantic import BaseModel, Field, model_validator
+from pydantic import Field, model_validator
 
 from services.dispatcher.rules.content import is_gsm7
-from shared.events.base import LocalTime, Phone, Zone
+from shared.events.base import LocalTime
 from shared.settings import TwilioServiceSettings
+from shared.sites import Site, SiteSection
+
+SiteSettings = Site
+"""A site as the dispatcher reads it from the shared registry (MTM_SITES): display_name,
+help_phone, zone, from_number or messaging_service_sid, inbound_numbers."""
 
 
-class SiteSettings(BaseModel):
-    """One clinic site: its sender, neutral display name, help phone and zone."""
+class DispatcherSection(SiteSection):
+    """Policy defaults, limits and retry bounds of the dispatcher (the sites: MTM_SITES)."""
 
-    display_name: str = Field(min_length=2, max_length=24, description="Neutral brand, GSM-7.")
-    help_phone: str = Field(pattern=r"^\d{3}-\d{3}-\d{4}$", description="Shown in texts.")
-    zone: Zone = Field(description="The site's IANA zone (clinician pages, fallback).")
-    from_number: Phone | None = Field(default=None, description="Local-area-code sender.")
-    messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
-    inbound_numbers: list[Phone] = Field(
-        default_factory=list, description="Numbers patients text (besides from_number)."
+    default_site: str = Field(
+        default="austin", description="Used when a contact has no site (one of MTM_SITES)."
     )
-
-    @model_validator(mode="after")
-    def _has_sender(self) -> Self:
-        if not (self.from_number or self.messaging_service_sid):
-            raise ValueError("a site needs from_number or messaging_service_sid")
-        if not is_gsm7(self.display_name):
-            raise ValueError("display_name must be GSM-7")
-        return self
-
-    @property
-    def sender(self) -> str:
-        """The sender identity the rate limit and reconciliation use."""
-        return self.messaging_service_sid or self.from_number or ""
-
-
-def _default_sites() -> dict[str, SiteSettings]:
-    def site(name: str, phone: str, zone: str) -> SiteSettings:
-        return SiteSettings(
-            display_name=name,
-            help_phone=phone,
-            zone=zone,
-            from_number="+1" + phone.replace("-", ""),
-        )
-
-    return {
-        "austin": site("Northside Clinic", "512-555-0100", "America/Chicago"),
-        "houston": site("Bayou Health", "713-555-0100", "America/Chicago"),
-        "el-paso": site("Franklin Health", "915-555-0100", "America/Denver"),
-        "seattle": site("Sound Health", "206-555-0100", "America/Los_Angeles"),
-        "spokane": site("Inland Health", "509-555-0100", "America/Los_Angeles"),
-    }
-
-
-class DispatcherSection(BaseModel):
-    """Policy defaults, limits and retry bounds of the dispatcher."""
-
-    sites: dict[str, SiteSettings] = Field(default_factory=_default_sites)
-    default_site: str = Field(default="austin", description="Used when a contact has no site.")
     quiet_start: LocalTime = Field(default="09:00", description="Default allowed-hours start.")
     quiet_end: LocalTime = Field(default="20:00", description="Default allowed-hours end.")
     cap_per_day: int = Field(default=10, ge=1, description="Non-urgent texts per local day.")
@@ -76,7 +38,11 @@ class DispatcherSection(BaseModel):
     crisis_text_to_opted_out: bool = Field(
         default=False, description="Send crisis resources to an opted-out number (needs counsel)."
     )
-    status_callback_url: str | None = Field(default=None, description="The gateway's URL.")
+    status_callback_url: str | None = Field(
+        default=None,
+        description="Where Twilio posts delivery statuses: the gateway's <public URL>"
+        "/twilio/status (required in production).",
+    )
     claim_lease_seconds: int = Field(
         default=15,
         ge=6,
@@ -113,14 +79,26 @@ class DispatcherSection(BaseModel):
     )
     help_max_per_day: int = Field(default=10, ge=1, description="Stated in the HELP text.")
 
-    @model_validator(mode="after")
-    def _consistent(self) -> Self:
-        if self.default_site not in self.sites:
-            raise ValueError("default_site must be one of sites")
-        return self
-
 
 class DispatcherSettings(TwilioServiceSettings):
     """Everything the dispatcher process reads from its environment."""
 
     dispatcher: DispatcherSection = Field(default_factory=DispatcherSection)
+
+    @model_validator(mode="after")
+    def _sites_fit_the_dispatcher(self) -> Self:
+        if self.dispatcher.default_site not in self.sites:
+            raise ValueError("MTM_DISPATCHER__DEFAULT_SITE must be one of MTM_SITES")
+        not_gsm7 = [site_id for site_id, s in self.sites.items() if not is_gsm7(s.display_name)]
+        if not_gsm7:
+            raise ValueError("MTM_SITES: display_name must be GSM-7 (" + ", ".join(not_gsm7) + ")")
+        return self
+
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if not self.dispatcher.status_callback_url:
+            problems.append(
+                "a missing MTM_DISPATCHER__STATUS_CALLBACK_URL (the gateway's <public URL>"
+                "/twilio/status, where Twilio posts delivery statuses)"
+            )
+        return problems

@@ -2,58 +2,74 @@
 
 from __future__ import annotations
 
-from typing import Literal, Self
+from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
-from shared.events.base import LocalTime, Zone
+from shared.events.base import LocalTime
 from shared.settings import BaseServiceSettings
+from shared.sites import SiteSection
 
 Target = Literal["primary", "backup", "director"]
 TARGETS: tuple[Target, ...] = ("primary", "backup", "director")
 
 
-class SiteConfig(BaseModel):
-    """A clinic site as the escalation service knows it."""
-
-    zone: Zone = Field(description="The site's IANA zone (digest time, roster display).")
-    name: str = Field(min_length=2, max_length=24, description="Short, neutral name in pages.")
-
-
-class Ladder(BaseModel):
-    """One severity's escalation: page targets in order with waits, then repeats; or a digest."""
-
-    mode: Literal["page", "digest"] = "page"
-    targets: list[Target] = Field(
-        default_factory=lambda: list(TARGETS), min_length=1, max_length=10
-    )
-    delays_seconds: list[float] = Field(
-        default_factory=lambda: [0.0, 900.0, 900.0],
-        description="Wait before each target's page, counted from the previous page.",
-    )
-    repeat_every_seconds: float | None = Field(
-        default=300.0, gt=0, description="After the last target, re-page everyone paged so far."
-    )
-    max_repeats: int | None = Field(
-        default=36,
+Mode = Annotated[Literal["page", "digest"], Field(description="page: the ladder; digest: daily.")]
+Targets = Annotated[
+    list[Target], Field(min_length=1, max_length=10, description="Who is paged, in order.")
+]
+Delays = Annotated[
+    list[float],
+    Field(description="Wait before each target's page, counted from the previous page."),
+]
+RepeatEvery = Annotated[
+    float | None,
+    Field(gt=0, description="After the last target, re-page everyone paged so far."),
+]
+MaxRepeats = Annotated[
+    int | None,
+    Field(
         ge=0,
         description="Repeat rounds at most; after the last, OperationalWarning(ladder_exhausted) "
         "and the alert stays open for the console (None: until acknowledged, unbounded).",
-    )
-    resolve_within_seconds: float | None = Field(
-        default=3600,
+    ),
+]
+ResolveWithin = Annotated[
+    float | None,
+    Field(
         gt=0,
         description="Acknowledged is not resolved (domain 8.2 step 4): how long an acknowledged "
         "alert may wait for the clinician's outcome (RESOLVE <code>); then the acknowledger is "
         "reminded and the next rung above them paged, again at this interval. None: no outcome "
         "required (P2/P3).",
-    )
-    max_reminders: int | None = Field(
-        default=3,
+    ),
+]
+MaxReminders = Annotated[
+    int | None,
+    Field(
         ge=1,
         description="Unresolved reminders at most per acknowledgement; the last one also raises "
         "OperationalWarning(alert_unresolved) and no more follow (None: until resolved).",
-    )
+    ),
+]
+
+
+class Ladder(BaseModel):
+    """One severity's escalation: page targets in order with waits, then repeats; or a digest.
+
+    The defaults are P0's (domain 8.2 ESC-*): primary at once, backup at +15 min, director at
+    +30, re-page every 5 min; step 4: an outcome within 60 min of the ACK, else re-escalate
+    (hourly, 3 times). Re-paging every 5 min for 3 h after the director (36 rounds) bounds what
+    one alert can send whatever happens below it. Each other severity is a subclass with its own
+    defaults, so that overriding one field keeps that severity's other defaults."""
+
+    mode: Mode = "page"
+    targets: Targets = Field(default_factory=lambda: list(TARGETS))
+    delays_seconds: Delays = Field(default_factory=lambda: [0.0, 900.0, 900.0])
+    repeat_every_seconds: RepeatEvery = 300.0
+    max_repeats: MaxRepeats = 36
+    resolve_within_seconds: ResolveWithin = 3600.0
+    max_reminders: MaxReminders = 3
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
@@ -64,56 +80,36 @@ class Ladder(BaseModel):
         return self
 
 
-def _p0() -> Ladder:
-    # domain 8.2 ESC-*: primary at once, backup at +15 min, director at +30, re-page every 5 min;
-    # step 4: an outcome within 60 min of the ACK, else re-escalate (hourly, 3 times).
-    # Re-paging every 5 min for 3 h after the director (36 rounds) bounds what one alert can
-    # send whatever happens below it.
-    return Ladder(
-        delays_seconds=[0, 900, 900],
-        repeat_every_seconds=300,
-        max_repeats=36,
-        resolve_within_seconds=3600,
-        max_reminders=3,
-    )
+class P1Ladder(Ladder):
+    """P1 (domain 8.2): ack within 60 min, else the backup; the director an hour after that;
+    patient contact the same day (<= 4 h in business hours): an outcome within 4 h of the ACK."""
+
+    delays_seconds: Delays = Field(default_factory=lambda: [0.0, 3600.0, 3600.0])
+    repeat_every_seconds: RepeatEvery = 1800.0
+    max_repeats: MaxRepeats = 12
+    resolve_within_seconds: ResolveWithin = 4 * 3600.0
+    max_reminders: MaxReminders = 2
 
 
-def _p1() -> Ladder:
-    # domain 8.2: ack within 60 min, else the backup; the director an hour after that; patient
-    # contact the same day (<= 4 h in business hours): an outcome within 4 h of the ACK.
-    return Ladder(
-        delays_seconds=[0, 3600, 3600],
-        repeat_every_seconds=1800,
-        max_repeats=12,
-        resolve_within_seconds=4 * 3600,
-        max_reminders=2,
-    )
+class DigestLadder(Ladder):
+    """P2 and P3: the site's daily digest, no outcome required."""
+
+    mode: Mode = "digest"
+    resolve_within_seconds: ResolveWithin = None
 
 
 class Ladders(BaseModel):
     """The ladder of each severity (domain 8.2 defaults; every time is configurable)."""
 
-    P0: Ladder = Field(default_factory=_p0)
-    P1: Ladder = Field(default_factory=_p1)
-    P2: Ladder = Field(default_factory=lambda: Ladder(mode="digest", resolve_within_seconds=None))
-    P3: Ladder = Field(default_factory=lambda: Ladder(mode="digest", resolve_within_seconds=None))
+    P0: Ladder = Field(default_factory=Ladder)
+    P1: P1Ladder = Field(default_factory=P1Ladder)
+    P2: DigestLadder = Field(default_factory=DigestLadder)
+    P3: DigestLadder = Field(default_factory=DigestLadder)
 
 
-def _default_sites() -> dict[str, SiteConfig]:
-    chicago, denver, la = "America/Chicago", "America/Denver", "America/Los_Angeles"
-    return {
-        "austin": SiteConfig(zone=chicago, name="Austin"),
-        "houston": SiteConfig(zone=chicago, name="Houston"),
-        "el-paso": SiteConfig(zone=denver, name="El Paso"),
-        "seattle": SiteConfig(zone=la, name="Seattle"),
-        "spokane": SiteConfig(zone=la, name="Spokane"),
-    }
+class EscalationSection(SiteSection):
+    """Ladders, digest time and the knobs of the timers (the sites: MTM_SITES)."""
 
-
-class EscalationSection(BaseModel):
-    """Sites, ladders, digest time and the knobs of the timers."""
-
-    sites: dict[str, SiteConfig] = Field(default_factory=_default_sites)
     ladders: Ladders = Field(default_factory=Ladders)
     time_scale: float = Field(
         default=1.0, gt=0, le=1, description="Multiplies every ladder wait (tests and demos)."
@@ -179,7 +175,7 @@ class EscalationSection(BaseModel):
 
     def site_name(self, site_id: str) -> str:
         site = self.sites.get(site_id)
-        return site.name if site else site_id[:24]
+        return (site.name if site else None) or site_id[:24]
 
 
 class EscalationSettings(BaseServiceSettings):
@@ -187,8 +183,8 @@ class EscalationSettings(BaseServiceSettings):
 
     escalation: EscalationSection = Field(default_factory=EscalationSection)
 
-    @model_validator(mode="after")
-    def _real_time_in_production(self) -> Self:
-        if self.env == "production" and self.escalation.time_scale != 1.0:
-            raise ValueError("production mode refuses MTM_ESCALATION__TIME_SCALE other than 1")
-        return self
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
+        if self.escalation.time_scale != 1.0:
+            problems.append("MTM_ESCALATION__TIME_SCALE other than 1")
+        return problems

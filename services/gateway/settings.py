@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Self
-
-from pydantic import BaseModel, Field, model_validator
+from pydantic import BaseModel, Field
 
 from shared.settings import TwilioServiceSettings
 
@@ -51,11 +49,9 @@ class GatewaySettings(TwilioServiceSettings):
 
     gateway: GatewaySection = Field(default_factory=GatewaySection)
 
-    @model_validator(mode="after")
-    def _public_url_in_production(self) -> Self:
+    def production_problems(self) -> list[str]:
+        problems = super().production_problems()
         # Behind a proxy the URL a request arrives at is not the one Twilio signed.
-        if self.env == "production" and not self.gateway.public_base_url:
-            raise ValueError(
-                "production mode needs MTM_GATEWAY__PUBLIC_BASE_URL (the URL Twilio calls)"
-            )
-        return self
+        if not self.gateway.public_base_url:
+            problems.append("a missing MTM_GATEWAY__PUBLIC_BASE_URL (the URL Twilio calls)")
+        return problems

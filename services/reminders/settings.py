@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Literal, Self
+from typing import ClassVar, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from services.reminders.rules import Offset, Policy, Site
 from shared.events.base import Zone
 from shared.settings import BaseServiceSettings
+from shared.sites import SiteSection
 
 
 class OffsetSettings(BaseModel):
@@ -64,37 +65,17 @@ def _default_cascade() -> list[OffsetSettings]:
     ]
 
 
-class SiteSettings(BaseModel):
-    """A clinic site: its zone and (optionally) its own cascade."""
+class RemindersSection(SiteSection):
+    """The cascade, no-show follow-up and timer-worker tuning (the sites: MTM_SITES)."""
 
-    zone: Zone = Field(description="The site's IANA zone (fallback for patients without one).")
-    cascade: list[OffsetSettings] | None = Field(
-        default=None, description="This site's cascade; None means the service-wide cascade."
-    )
+    moved_hint: ClassVar[str] = "; a site's own cascade is MTM_REMINDERS__SITE_CASCADES"
 
-    @field_validator("cascade")
-    @classmethod
-    def _unique_names(cls, value: list[OffsetSettings] | None) -> list[OffsetSettings] | None:
-        return _unique(value) if value is not None else None
-
-
-def _default_sites() -> dict[str, SiteSettings]:
-    # Site ids as the dispatcher's defaults spell them (its settings hold the display names).
-    chicago, denver, pacific = "America/Chicago", "America/Denver", "America/Los_Angeles"
-    return {
-        "austin": SiteSettings(zone=chicago),
-        "houston": SiteSettings(zone=chicago),
-        "el-paso": SiteSettings(zone=denver),
-        "seattle": SiteSettings(zone=pacific),
-        "spokane": SiteSettings(zone=pacific),
-    }
-
-
-class RemindersSection(BaseModel):
-    """Sites, the cascade, no-show follow-up and timer-worker tuning."""
-
-    sites: dict[str, SiteSettings] = Field(default_factory=_default_sites)
     cascade: list[OffsetSettings] = Field(default_factory=_default_cascade)
+    site_cascades: dict[str, list[OffsetSettings]] = Field(
+        default_factory=dict,
+        description="A site's own cascade, by site id (one of MTM_SITES); a site not here uses "
+        "CASCADE.",
+    )
     default_zone: Zone = Field(default="America/Chicago", description="For an unknown site.")
     rebook_after: timedelta = Field(
         default=timedelta(hours=1), description="The rebook text goes this long after the start."
@@ -115,14 +96,19 @@ class RemindersSection(BaseModel):
     def _unique_names(cls, value: list[OffsetSettings]) -> list[OffsetSettings]:
         return _unique(value)
 
+    @field_validator("site_cascades")
+    @classmethod
+    def _unique_names_per_site(
+        cls, value: dict[str, list[OffsetSettings]]
+    ) -> dict[str, list[OffsetSettings]]:
+        return {site_id: _unique(cascade) for site_id, cascade in value.items()}
+
     def policy(self) -> Policy:
         """The plain-data policy the rules work with."""
         default = tuple(o.to_rule() for o in self.cascade)
+        own = {site_id: tuple(o.to_rule() for o in c) for site_id, c in self.site_cascades.items()}
         sites = {
-            site_id: Site(
-                zone=s.zone,
-                cascade=tuple(o.to_rule() for o in s.cascade) if s.cascade is not None else default,
-            )
+            site_id: Site(zone=s.zone, cascade=own.get(site_id, default))
             for site_id, s in self.sites.items()
         }
         return Policy(
@@ -138,3 +124,12 @@ class RemindersSettings(BaseServiceSettings):
     """Everything the reminders process reads from its environment."""
 
     reminders: RemindersSection = Field(default_factory=RemindersSection)
+
+    @model_validator(mode="after")
+    def _cascades_of_known_sites(self) -> Self:
+        unknown = sorted(set(self.reminders.site_cascades) - set(self.sites))
+        if unknown:
+            raise ValueError(
+                "MTM_REMINDERS__SITE_CASCADES names sites not in MTM_SITES: " + ", ".join(unknown)
+            )
+        return self

@@ -5,9 +5,11 @@ produce settings the services accept."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
+from pydantic import TypeAdapter
 
 from deploy.services import (
     HTTP_SERVICES,
@@ -18,6 +20,7 @@ from deploy.services import (
     variable_names,
 )
 from shared.settings import TwilioServiceSettings
+from shared.sites import SiteRegistry
 from tests.unit.deploy.support import (
     documents,
     interpolate,
@@ -36,7 +39,19 @@ PRODUCTION_LIKE = {
     "MTM_TWILIO__ACCOUNT_SID": "AC" + "1f" * 16,
     "MTM_TWILIO__AUTH_TOKEN": "0123456789abcdef0123456789abcdef",
     "MTM_GATEWAY__PUBLIC_BASE_URL": "https://sms.example.org",
-    "MTM_DISPATCHER__SITES": read_env_file(DEV_ENV)["MTM_DISPATCHER__SITES"],
+    # Production refuses the built-in demo sites (dev.env spells them out).
+    "MTM_SITES": json.dumps(
+        {
+            "tacoma": {
+                "name": "Tacoma",
+                "display_name": "Harbor Health",
+                "help_phone": "253-555-0100",
+                "zone": "America/Los_Angeles",
+                "messaging_service_sid": "MG" + "1f" * 16,
+            }
+        }
+    ),
+    "MTM_DISPATCHER__DEFAULT_SITE": "tacoma",
 }
 
 
@@ -154,6 +169,7 @@ def test_the_environment_compose_gives_is_accepted_by_the_service(
     assert settings.env == ("production" if flavour == "production" else "development")
     assert settings.kafka.bootstrap_servers == "kafka:9092"
     assert settings.redis.url.get_secret_value().endswith("@redis:6379/0")
+    assert settings.sites == TypeAdapter(SiteRegistry).validate_json(given["MTM_SITES"])
     if service == "dispatcher":
         callback = env["MTM_DISPATCHER__STATUS_CALLBACK_URL"]
         assert callback == given["MTM_GATEWAY__PUBLIC_BASE_URL"] + "/twilio/status"

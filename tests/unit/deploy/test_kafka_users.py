@@ -36,6 +36,7 @@ IN_PROCESS: dict[tuple[str, str], str] = {
     ("services/symptoms/salvage.py", "QuestionnaireCompleted"): "rescued from a dead letter",
     ("services/symptoms/salvage.py", "QuestionnaireItemAnswered"): "rescued from a dead letter",
     ("services/symptoms/salvage.py", "SideEffectReported"): "rescued from a dead letter",
+    ("services/dispatcher/salvage.py", "InboundSmsReceived"): "rescued from a dead letter",
 }
 """Events a service constructs and handles itself, never publishing them: (file, class) -> why."""
 

@@ -1,8 +1,9 @@
-"""Dispatcher settings from the environment: sites, bounds, production secrets."""
+"""Dispatcher settings from the environment: sites (MTM_SITES), bounds, production secrets."""
 
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from pydantic import ValidationError
@@ -27,7 +28,7 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
             "messaging_service_sid": "MG" + "1" * 32,
         }
     }
-    monkeypatch.setenv("MTM_DISPATCHER__SITES", json.dumps(sites))
+    monkeypatch.setenv("MTM_SITES", json.dumps(sites))
     monkeypatch.setenv("MTM_DISPATCHER__DEFAULT_SITE", "tacoma")
     monkeypatch.setenv("MTM_DISPATCHER__RATE_PER_SECOND", "3.5")
     monkeypatch.setenv("MTM_DISPATCHER__CRISIS_TEXT_TO_OPTED_OUT", "true")
@@ -38,49 +39,33 @@ def test_environment_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     assert s.twilio.base_url == "http://127.0.0.1:8099"
 
 
+def _site(**fields: str) -> dict[str, str]:
+    site = {
+        "display_name": "Clinica Norte",
+        "help_phone": "512-555-0100",
+        "zone": "America/Chicago",
+        "from_number": "+15125550100",
+    }
+    return {k: v for k, v in {**site, **fields}.items() if v}
+
+
+GOOD: dict[str, Any] = {"sites": {"x": _site()}, "dispatcher": {"default_site": "x"}}
+
+
 @pytest.mark.parametrize(
-    "bad",
+    ("bad", "reason"),
     [
-        {"claim_lease_seconds": 3},  # renewals every second would race the lease
-        {"default_site": "nowhere"},
-        {
-            "default_site": "x",
-            "sites": {
-                "x": {
-                    "display_name": "Clínica Norte",  # í is not GSM-7
-                    "help_phone": "512-555-0100",
-                    "zone": "America/Chicago",
-                    "from_number": "+15125550100",
-                }
-            },
-        },
-        {
-            "default_site": "x",
-            "sites": {
-                "x": {
-                    "display_name": "No Sender",
-                    "help_phone": "512-555-0100",
-                    "zone": "America/Chicago",
-                }
-            },
-        },
+        ({"dispatcher": {"default_site": "x", "claim_lease_seconds": 3}}, "claim_lease"),
+        ({"dispatcher": {"default_site": "nowhere"}}, "DEFAULT_SITE"),
+        ({"sites": {"x": _site(display_name="Clínica Norte")}}, "GSM-7"),  # í is not GSM-7
+        ({"sites": {"x": _site(from_number="")}}, "from_number or messaging_service_sid"),
+        ({"dispatcher": {"default_site": "x", "sites": {"x": _site()}}}, "MTM_SITES"),  # old
     ],
 )
-def test_refused(bad: dict[str, object]) -> None:
-    good = {
-        "default_site": "x",
-        "sites": {
-            "x": {
-                "display_name": "Clinica Norte",
-                "help_phone": "512-555-0100",
-                "zone": "America/Chicago",
-                "from_number": "+15125550100",
-            }
-        },
-    }
-    DispatcherSettings(dispatcher=good)  # the same shapes, valid, are accepted
-    with pytest.raises(ValidationError):
-        DispatcherSettings(dispatcher=bad)
+def test_refused(bad: dict[str, Any], reason: str) -> None:
+    DispatcherSettings(**GOOD)  # the same shapes, valid, are accepted
+    with pytest.raises(ValidationError, match=reason):
+        DispatcherSettings(**{**GOOD, **bad})
 
 
 def test_production_refuses_a_placeholder_auth_token() -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -36,10 +37,19 @@ def test_environment_sets_the_cascade_and_a_sites_own_policy(
         '[{"name": "s9", "before": 9, "clock": "absolute"'
         ', "reask": true}, {"name": "s3", "before": "PT3S", "clock": "absolute"}]',
     )
+    site = {"display_name": "Clinic X", "help_phone": "303-555-0100", "from_number": "+13035550100"}
     monkeypatch.setenv(
-        "MTM_REMINDERS__SITES",
-        '{"clinic-x": {"zone": "America/Denver", '
-        '"cascade": [{"name": "d2", "before": "P2D", "clock": "wall"}]}}',
+        "MTM_SITES",
+        json.dumps(
+            {
+                "clinic-x": {**site, "zone": "America/Denver"},
+                "clinic-y": {**site, "zone": "America/New_York"},
+            }
+        ),
+    )
+    monkeypatch.setenv(
+        "MTM_REMINDERS__SITE_CASCADES",
+        '{"clinic-x": [{"name": "d2", "before": "P2D", "clock": "wall"}]}',
     )
     monkeypatch.setenv("MTM_REMINDERS__TIMER_LEASE_SECONDS", "2")
     section = RemindersSettings().reminders
@@ -49,8 +59,19 @@ def test_environment_sets_the_cascade_and_a_sites_own_policy(
         ("s3", timedelta(seconds=3)),
     ]
     assert [o.name for o in policy.site("clinic-x").cascade] == ["d2"]
-    assert policy.site("austin").cascade == policy.default_cascade
+    assert policy.site("clinic-x").zone == "America/Denver"
+    assert policy.site("clinic-y").cascade == policy.default_cascade
+    assert policy.site("clinic-y").zone == "America/New_York"
+    assert policy.site("austin").zone == "America/Chicago"  # not a site: the default zone
     assert section.timer_lease_seconds == 2
+
+
+def test_a_cascade_of_a_site_not_in_the_registry_is_refused() -> None:
+    cascade = [{"name": "d2", "before": "P2D", "clock": "wall"}]
+    with pytest.raises(ValidationError, match="SITE_CASCADES names sites not in MTM_SITES: tacoma"):
+        RemindersSettings(reminders={"site_cascades": {"tacoma": cascade}})
+    with pytest.raises(ValidationError, match="MTM_REMINDERS__SITE_CASCADES"):
+        RemindersSettings(reminders={"sites": {"austin": {"zone": "America/Chicago"}}})
 
 
 @pytest.mark.parametrize(

@@ -27,6 +27,7 @@ REDIS_PASSWORD = "redis-Pa55-s3cret"
 URL_PASSWORD = "url-Pa55-s3cret"
 TWILIO_TOKEN = "twilio-T0ken-s3cret"
 SECRETS = (KAFKA_PASSWORD, REDIS_PASSWORD, URL_PASSWORD, TWILIO_TOKEN)
+SITE = {"display_name": "Northside Clinic", "help_phone": "512-555-0100", "zone": "America/Chicago"}
 SERVICES = [
     GatewaySettings,
     DispatcherSettings,
@@ -48,6 +49,8 @@ def env(monkeypatch: pytest.MonkeyPatch, **extra: str) -> None:
         "MTM_REDIS__PASSWORD": REDIS_PASSWORD,
         "MTM_TWILIO__AUTH_TOKEN": TWILIO_TOKEN,
         "MTM_GATEWAY__PUBLIC_BASE_URL": "https://sms.example.org",
+        "MTM_DISPATCHER__STATUS_CALLBACK_URL": "https://sms.example.org/twilio/status",
+        "MTM_SITES": json.dumps({"austin": {**SITE, "messaging_service_sid": "MG" + "1" * 32}}),
         **extra,
     }
     for key, value in values.items():
