@@ -89,7 +89,11 @@ def _from_launcher() -> Infra | None:
     if infra is None:
         raise RuntimeError("the local launcher ran but .infra/env does not answer")
     infra.origin = "local launcher (started for this run)"
-    infra.stop = lambda: subprocess.run([sys.executable, str(script), "down"], check=False)
+
+    def stop() -> None:
+        subprocess.run([sys.executable, str(script), "down"], check=False)
+
+    infra.stop = stop
     return infra
 
 

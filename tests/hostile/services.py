@@ -11,6 +11,7 @@ from typing import Any
 
 from faststream import FastStream
 from faststream.kafka import KafkaBroker
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 from pydantic import TypeAdapter
 
 from services.adherence.app import build as build_adherence
@@ -80,6 +81,8 @@ def consumers_of(service: str, broker: KafkaBroker) -> list[Consumer]:
     """The subscriptions of a built broker, with the handler's annotated event type."""
     found = []
     for sub in broker.subscribers:
+        # A Kafka subscriber, and every subscription of the services names its group.
+        assert isinstance(sub, LogicSubscriber) and sub.group_id is not None, sub
         [call] = sub.calls
         hints = typing.get_type_hints(call.handler._original_call, include_extras=True)
         accepts = next(v for k, v in hints.items() if k != "return")

@@ -13,7 +13,7 @@ import json
 import random
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
@@ -22,6 +22,8 @@ from pydantic import TypeAdapter, ValidationError
 from shared import topics
 from shared.events import EVENT_TYPES, TOPIC_EVENTS, Event, NotificationRequested
 from shared.testing.factories import sample
+
+T = TypeVar("T")
 
 HUGE_MAX = 900_000
 """The largest generated string: a record stays under the producer's 1 MiB request limit."""
@@ -193,7 +195,7 @@ def _mutate(draw: Any, topic: str, body: dict[str, Any], kind: str) -> dict[str,
         if name := _field_of(body, draw, lambda _: True):
             body[name] = draw(_OTHER_TYPE)
     elif kind == "huge_string":
-        name = _field_of(body, draw, lambda n, b=body: isinstance(b[n], str))
+        name = _field_of(body, draw, lambda n: isinstance(body[n], str))
         body[name or "event_type"] = draw(_HUGE_TEXT)
     elif kind == "bad_zone":
         body["zone"] = draw(_BAD_ZONE)
@@ -272,10 +274,10 @@ def hostile_record(draw: Any, topic: str) -> Raw:
     return Raw(value=value[:room], key=key, headers=tuple(draw(_HEADERS)), mutation=mutation)
 
 
-def collect(strategy: st.SearchStrategy[Raw], count: int) -> list[Raw]:
+def collect(strategy: st.SearchStrategy[T], count: int) -> list[T]:
     """Up to `count` examples of a strategy, drawn by hypothesis (generate phase only, no
     shrinking; derandomized under the CI profile, so a CI run can be repeated exactly)."""
-    found: list[Raw] = []
+    found: list[T] = []
 
     @settings(
         max_examples=count,
@@ -285,7 +287,7 @@ def collect(strategy: st.SearchStrategy[Raw], count: int) -> list[Raw]:
         suppress_health_check=list(HealthCheck),
     )
     @given(strategy)
-    def draw(record: Raw) -> None:
+    def draw(record: T) -> None:
         found.append(record)
 
     draw()

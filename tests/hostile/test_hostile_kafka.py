@@ -109,7 +109,9 @@ async def test_hostile_records_never_stop_a_consumer(
         valid = [s for n in range(SENTINELS) for s in sentinels(n, now=now)]
         stream: list[tuple[str, Raw, Sentinel | None]] = []
         for topic in INBOUND:
-            mine = [(topic, r, None) for r in hostile[topic]]
+            mine: list[tuple[str, Raw, Sentinel | None]] = [
+                (topic, r, None) for r in hostile[topic]
+            ]
             mine += [(topic, _raw(s, canary), s) for s in valid if s.topic == topic]
             stream += shuffled(mine, seed=len(topic))
         produce_started = time.monotonic()

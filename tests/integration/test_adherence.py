@@ -40,8 +40,8 @@ def plan(patient: str, **kw: Any) -> MedicationPlanStarted:
     return sample(MedicationPlanStarted, **fields)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 async def test_two_doses_a_reply_a_follow_up_and_a_missed_dose_in_scaled_time(

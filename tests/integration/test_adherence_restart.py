@@ -84,7 +84,7 @@ async def test_sigkill_and_restart_lose_no_dose_and_send_no_reminder_twice(
 
         async def first_batch_done() -> bool:
             values = [await redis.get(claim.format(d)) for d in doses["08:00"]]
-            return all(v is not None and v.startswith(b"done:") for v in values)
+            return all(isinstance(v, bytes) and v.startswith(b"done:") for v in values)
 
         await eventually(first_batch_done, timeout=10, message="08:00 reminders recorded")
         await first.sigkill()

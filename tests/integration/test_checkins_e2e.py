@@ -252,7 +252,7 @@ async def test_stop_in_the_middle_ends_the_session_and_revokes_consent(
 
     async def handled() -> bool:
         raw = await redis.get(claim)
-        return raw is not None and str(raw, "utf-8").startswith("done:")
+        return isinstance(raw, bytes) and raw.decode("utf-8").startswith("done:")
 
     await eventually(handled, timeout=60, message="the late answer handled by symptoms")
     routine = [

@@ -24,6 +24,8 @@ from shared.events import (
     NotificationSent,
     NotificationSuppressed,
     PatientEnrolled,
+    Recipient,
+    ReplyContext,
     SmsStatusReceived,
 )
 from tests.fakes.twilio import FakeTwilio
@@ -191,13 +193,13 @@ async def test_seattle_reminder_due_at_22h_is_deferred_to_9am_pacific(env: dict[
         notification_id=uuid4(),
         patient_id="p-sea",
         site_id="seattle",
-        recipient={"kind": "patient", "id": "p-sea"},
+        recipient=Recipient(kind="patient", id="p-sea"),
         template_id="appointment_reminder",
         variables={"start": "2026-03-12T18:00:00Z"},
         category="appointment_reminder",
         dedup_key="appt72:ap-sea",
         occurred_at=clock.now(),
-        reply_context={"kind": "appointment", "ref": "ap-sea"},
+        reply_context=ReplyContext(kind="appointment", ref="ap-sea"),
     )
     async with running(dispatcher_settings(**env), clock=clock) as h:
         await publish(
@@ -246,7 +248,7 @@ async def test_21610_flips_consent(env: dict[str, Any]) -> None:
         await known(h, "patient", "p-21610")
         await publish(env["kafka"], env["prefix"], first)
         consent = await events_on(
-            env["kafka"], env["prefix"], topics.PATIENTS, lambda es: of(es, ConsentChanged)
+            env["kafka"], env["prefix"], topics.PATIENTS, lambda es: bool(of(es, ConsentChanged))
         )
         await publish(env["kafka"], env["prefix"], second)
         events = await status_events(env, lambda es: of(es, NotificationSuppressed))
@@ -338,7 +340,7 @@ async def test_reply_1_is_dose_taken_for_that_patient_only(env: dict[str, Any]) 
         await eventually(lambda: to_number(env["fake"], mine), message="reminder sent")
         await publish(env["kafka"], env["prefix"], inbound(theirs, "1"), inbound(mine, "1"))
         events = await events_on(
-            env["kafka"], env["prefix"], topics.MEDICATIONS, lambda es: of(es, DoseTaken)
+            env["kafka"], env["prefix"], topics.MEDICATIONS, lambda es: bool(of(es, DoseTaken))
         )
     [taken] = of(events, DoseTaken)
     assert (taken.patient_id, taken.dose_id) == ("p-mine", "plan-p-mine:2026-03-10:08:00")

@@ -10,7 +10,13 @@ from uuid import uuid4
 
 import pytest
 
-from shared.events import ClinicianRegistered, NotificationRequested, PatientEnrolled
+from shared.events import (
+    ClinicianRegistered,
+    NotificationRequested,
+    PatientEnrolled,
+    Recipient,
+    ReplyContext,
+)
 from tests.fakes.twilio import FakeTwilio
 from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import (
@@ -53,7 +59,7 @@ def routine(patient: str, i: int) -> NotificationRequested:
         notification_id=uuid4(),
         patient_id=patient,
         site_id="austin",
-        recipient={"kind": "patient", "id": patient},
+        recipient=Recipient(kind="patient", id=patient),
         template_id="dose_reminder",
         variables={"time": f"{8 + i % 12}:00"},
         category="dose_reminder",
@@ -120,12 +126,12 @@ async def test_urgent_page_overtakes_a_5000_message_routine_backlog(
             notification_id=uuid4(),
             priority="urgent",
             patient_id="p-bulk-0",
-            recipient={"kind": "clinician", "id": "c-oncall"},
+            recipient=Recipient(kind="clinician", id="c-oncall"),
             category="clinician_page",
             template_id="clinician_page",
             variables={"code": "4821", "severity": "P0"},
             dedup_key="page:al-1:0",
-            reply_context={"kind": "page", "ref": "4821"},
+            reply_context=ReplyContext(kind="page", ref="4821"),
         )
         await publish(kafka, prefix, page)
         await eventually(

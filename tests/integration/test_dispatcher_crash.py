@@ -13,7 +13,13 @@ import pytest
 from redis.asyncio import Redis
 
 from shared import topics
-from shared.events import NotificationRequested, NotificationSent, PatientEnrolled
+from shared.events import (
+    NotificationRequested,
+    NotificationSent,
+    PatientEnrolled,
+    Recipient,
+    ReplyContext,
+)
 from tests.fakes.twilio import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.integration.dispatcher_procs.support import (
     drop_topics,
@@ -47,7 +53,8 @@ class Procs:
     """Dispatcher processes of one test; every one is killed at the end whatever happens."""
 
     def __init__(self, env: dict[str, str], logs: Path) -> None:
-        self.env, self.logs, self.started = env, logs, []
+        self.env, self.logs = env, logs
+        self.started: list[subprocess.Popen[bytes]] = []
 
     def start(self, module: str) -> subprocess.Popen[bytes]:
         log = (self.logs / f"{module.rsplit('.', 1)[-1]}-{len(self.started)}.log").open("wb")
@@ -95,13 +102,13 @@ def reminder(patient_id: str) -> NotificationRequested:
         notification_id=uuid4(),
         patient_id=patient_id,
         site_id="austin",
-        recipient={"kind": "patient", "id": patient_id},
+        recipient=Recipient(kind="patient", id=patient_id),
         template_id="dose_reminder",
         variables={"time": "08:00"},
         category="dose_reminder",
         patient_chosen_time=True,
         dedup_key=f"dose:{patient_id}:{uuid4().hex[:8]}",
-        reply_context={"kind": "dose", "ref": f"plan-k:{uuid4().hex[:6]}"},
+        reply_context=ReplyContext(kind="dose", ref=f"plan-k:{uuid4().hex[:6]}"),
     )
 
 
@@ -160,7 +167,7 @@ async def test_sigkill_between_the_twilio_call_and_the_commit(
     # Killed mid-send: the claim is still pending and the attempt is on record.
     nid = str(req.notification_id)
     claim = await redis.get(f"{namespace}:dispatcher:claim:send:{nid}")
-    assert claim is not None and claim.startswith(b"pending:")
+    assert isinstance(claim, bytes) and claim.startswith(b"pending:")
     assert await redis.exists(f"{namespace}:dispatcher:attempt:{nid}")
 
     procs.start("services.dispatcher")

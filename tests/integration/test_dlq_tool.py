@@ -101,7 +101,7 @@ async def test_list_show_fix_replay_once(
         # list: counts by error class and original partition, newest first.
         [head, *rows] = await cli(capsys, settings, "list", "mtm.patients")
         assert head == {"topic": dead, "dead_letters": 6, "replayed": 0}
-        by_class = Counter()
+        by_class: Counter[str] = Counter()
         for row in rows:
             by_class[row["error_class"]] += row["count"]
         assert by_class == {"RuntimeError": 4, "ValidationError": 2}

@@ -218,6 +218,7 @@ async def test_pages_go_out_in_order_and_a_signed_ack_from_the_backup_stops_them
     assert [(a.alert_id, a.clinician_id) for a in acks if a.source == "escalation"] == [
         ("al-e2e-1", backup)
     ]
+    assert raw is not None
     state = AlertState.model_validate_json(raw)
     # The one timer left is the alert's resolve-by check (acknowledged is not resolved).
     assert (state.status, state.acknowledged_by, pending) == ("acknowledged", backup, 1)

@@ -36,7 +36,7 @@ async def test_hostile_webhooks_against_the_process(
     gateway: GatewayProcess, kafka: str, prefix: str
 ) -> None:
     await gateway.wait_ready()
-    drawn = collect(requests(max_body=LIMIT), REQUESTS)  # type: ignore[arg-type]
+    drawn = collect(requests(max_body=LIMIT), REQUESTS)
     problems: list[str] = []
     answers: Counter[int] = Counter()
     accepted: set[str] = set()

@@ -67,7 +67,8 @@ async def running(
     settings: DispatcherSettings, *, clock: Clock | None = None
 ) -> AsyncIterator[Handlers]:
     """The dispatcher app, started in this event loop, stopped at the end."""
-    rt, handlers = build(settings, **({"clock": clock} if clock else {}))
+    runtime: dict[str, Any] = {"clock": clock} if clock else {}
+    rt, handlers = build(settings, **runtime)
     app = make_app(rt, handlers)
     async with app.lifespan_context():
         await app.start()

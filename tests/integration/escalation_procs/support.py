@@ -16,7 +16,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared import topics
-from shared.events import Event, NotificationRequested, RosterPublished, parse_event
+from shared.events import Event, NotificationRequested, RosterPublished, Shift, parse_event
 from tests.kafka_tools import read_topic
 
 ROOT = Path(__file__).resolve().parents[3]
@@ -90,12 +90,12 @@ def roster_now(
     for i in range(22):
         a, b = start + timedelta(hours=12 * i), start + timedelta(hours=12 * (i + 1))
         shifts.append(
-            {
-                "start_local": f"{a:%Y-%m-%dT%H:%M}",
-                "end_local": f"{b:%Y-%m-%dT%H:%M}",
-                "primary_id": primary,
-                "backup_id": backup,
-            }
+            Shift(
+                start_local=f"{a:%Y-%m-%dT%H:%M}",
+                end_local=f"{b:%Y-%m-%dT%H:%M}",
+                primary_id=primary,
+                backup_id=backup,
+            )
         )
     return RosterPublished(
         site_id=site_id,

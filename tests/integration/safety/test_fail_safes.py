@@ -263,7 +263,7 @@ async def test_an_unreadable_phq9_still_raises_item9_once_and_warns_at_once(
         kafka,
         prefix,
         topics.ALERTS,
-        lambda es: (
+        lambda es: bool(
             alerts_for(es, patient.id, "SYM-PHQ9-ITEM9")
             and len(
                 [

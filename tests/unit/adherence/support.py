@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
+from typing import TypedDict, cast, get_args
 
 from services.adherence.rules.alerts import Finding, evaluate_plan
 from services.adherence.rules.metrics import dose_adherence
-from services.adherence.rules.model import TAKEN, Dose, Fill, Plan, Segment
+from services.adherence.rules.model import TAKEN, Dose, DoseStatus, Fill, Plan, Segment
 from services.adherence.rules.patterns import PlanFacts
 from services.adherence.rules.schedule import plan_doses
 from services.adherence.rules.thresholds import Thresholds
@@ -19,8 +20,15 @@ LA = "America/Los_Angeles"
 POLICY = WindowPolicy()
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+class Drug(TypedDict):
+    """The drug fields of a plan, to splat into `plan(...)`."""
+
+    drug: str
+    drug_class: str
+
+
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def plan(
@@ -44,6 +52,12 @@ def plan(
     )
 
 
+def dose_status(value: str) -> DoseStatus:
+    """A status as a test spells it, checked against the model's literal statuses."""
+    assert value in get_args(DoseStatus), value
+    return cast(DoseStatus, value)
+
+
 def history(p: Plan, first: date, statuses: list[str]) -> tuple[Dose, ...]:
     """Doses of the plan from `first` on, one status per dose in order; a taken dose is
     reported at its scheduled time."""
@@ -53,7 +67,9 @@ def history(p: Plan, first: date, statuses: list[str]) -> tuple[Dose, ...]:
     for dose, status in zip(doses, statuses, strict=False):
         reported = dose.scheduled_at if status in TAKEN or status == "skipped" else None
         reminded = dose.scheduled_at if status != "unknown" else None
-        out.append(replace(dose, status=status, reported_at=reported, reminded_at=reminded))
+        out.append(
+            replace(dose, status=dose_status(status), reported_at=reported, reminded_at=reminded)
+        )
     return tuple(out)
 
 

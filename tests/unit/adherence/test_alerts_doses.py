@@ -10,6 +10,7 @@ import pytest
 
 from tests.unit.adherence.support import (
     APR1,
+    Drug,
     M,
     after_cutoff,
     facts,
@@ -83,7 +84,7 @@ def test_ssri_discontinuation_needs_the_second_dose_closed_not_just_48_hours() -
 
 # ADH-BZD-STOP ----------------------------------------------------------------------------
 
-BZD = {"drug": "lorazepam", "drug_class": "benzodiazepine"}
+BZD: Drug = {"drug": "lorazepam", "drug_class": "benzodiazepine"}
 
 
 @pytest.mark.parametrize(
@@ -95,7 +96,7 @@ BZD = {"drug": "lorazepam", "drug_class": "benzodiazepine"}
     ],
 )
 def test_benzodiazepine_stop(start: date, statuses: list[str], fires: bool) -> None:
-    p = plan(start=start, **BZD)  # type: ignore[arg-type]
+    p = plan(start=start, **BZD)
     doses = history(p, start, statuses)
     now = after_cutoff(doses, len(statuses) - 1)
     assert (fired(facts(p, doses, now), now, "ADH-BZD-STOP") is not None) is fires
@@ -104,14 +105,14 @@ def test_benzodiazepine_stop(start: date, statuses: list[str], fires: bool) -> N
 @pytest.mark.parametrize(("reason", "fires"), [("patient", True), ("prescriber", False)])
 def test_benzodiazepine_stop_reported_by_the_patient(reason: str, fires: bool) -> None:
     now = utc(2026, 4, 20, 15, 0)
-    p = plan(start=APR1, active=False, stopped_reason=reason, stopped_at=now, **BZD)  # type: ignore[arg-type]
+    p = plan(start=APR1, active=False, stopped_reason=reason, stopped_at=now, **BZD)
     doses = history(p, APR1, ["taken_on_time"] * 19)
     assert (fired(facts(p, doses, now), now, "ADH-BZD-STOP") is not None) is fires
 
 
 # ADH-LITHIUM -----------------------------------------------------------------------------
 
-LI = {"drug": "lithium", "drug_class": "lithium"}
+LI: Drug = {"drug": "lithium", "drug_class": "lithium"}
 
 
 @pytest.mark.parametrize(
@@ -131,7 +132,7 @@ LI = {"drug": "lithium", "drug_class": "lithium"}
     ],
 )
 def test_lithium_two_missed_days(times: tuple[str, ...], statuses: list[str], fires: bool) -> None:
-    p = plan(start=APR1, times=times, **LI)  # type: ignore[arg-type]
+    p = plan(start=APR1, times=times, **LI)
     doses = history(p, APR1, statuses)
     closed = max(i for i, s in enumerate(statuses) if s != "pending")
     now = after_cutoff(doses, closed)
@@ -143,7 +144,7 @@ def test_lithium_two_missed_days(times: tuple[str, ...], statuses: list[str], fi
 
 
 def test_lithium_evidence_lists_the_missed_doses_of_both_days() -> None:
-    p = plan(start=APR1, **LI)  # type: ignore[arg-type]
+    p = plan(start=APR1, **LI)
     doses = history(p, APR1, ["taken_on_time", "missed", "missed"])
     now = after_cutoff(doses, 2)
     finding = fired(facts(p, doses, now), now, "ADH-LITHIUM")
@@ -159,7 +160,7 @@ def test_lithium_evidence_lists_the_missed_doses_of_both_days() -> None:
 @pytest.mark.parametrize(("reason", "fires"), [("patient", True), ("prescriber", False)])
 def test_lithium_stop_reported_by_the_patient(reason: str, fires: bool) -> None:
     now = utc(2026, 4, 5, 15, 0)
-    p = plan(start=APR1, active=False, stopped_reason=reason, stopped_at=now, **LI)  # type: ignore[arg-type]
+    p = plan(start=APR1, active=False, stopped_reason=reason, stopped_at=now, **LI)
     assert (fired(facts(p, (), now), now, "ADH-LITHIUM") is not None) is fires
 
 

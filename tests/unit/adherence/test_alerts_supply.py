@@ -15,6 +15,7 @@ from services.adherence.rules.pdc import pdc
 from services.adherence.rules.refills import refill_schedule
 from tests.unit.adherence.support import (
     APR1,
+    Drug,
     M,
     T,
     after_cutoff,
@@ -28,8 +29,8 @@ from tests.unit.adherence.support import (
 
 # ADH-ANTIPSYCH ---------------------------------------------------------------------------
 
-AP = {"drug": "quetiapine", "drug_class": "antipsychotic"}
-LI = {"drug": "lithium", "drug_class": "lithium"}
+AP: Drug = {"drug": "quetiapine", "drug_class": "antipsychotic"}
+LI: Drug = {"drug": "lithium", "drug_class": "lithium"}
 
 
 @pytest.mark.parametrize(
@@ -42,7 +43,7 @@ LI = {"drug": "lithium", "drug_class": "lithium"}
     ],
 )
 def test_antipsychotic_dose_adherence(statuses: list[str], fires: bool) -> None:
-    p = plan(start=APR1, **AP)  # type: ignore[arg-type]
+    p = plan(start=APR1, **AP)
     doses = history(p, APR1, statuses)
     now = after_cutoff(doses, len(statuses) - 1)
     finding = fired(facts(p, doses, now), now, "ADH-ANTIPSYCH")
@@ -52,7 +53,7 @@ def test_antipsychotic_dose_adherence(statuses: list[str], fires: bool) -> None:
 
 
 def test_antipsychotic_pdc_below_80_percent_and_a_lapsed_supply() -> None:
-    p = plan(start=date(2026, 1, 1), **AP)  # type: ignore[arg-type]
+    p = plan(start=date(2026, 1, 1), **AP)
     now = utc(2026, 3, 31, 18, 0)
     fills = [
         fill(date(2026, 1, 1), 30, "quetiapine", "antipsychotic"),
@@ -178,8 +179,8 @@ def test_prn_stopped_and_ended_plans_raise_nothing() -> None:
         {"active": False, "stopped_reason": "prescriber", "stopped_at": utc(2026, 4, 9, 0, 0)},
         {"end_date": date(2026, 4, 8)},  # a course that ended: no refill expected either
     ):
-        p = plan(start=APR1, **LI, **kwargs)  # type: ignore[arg-type]
-        doses = history(plan(start=APR1, **LI), APR1, ["missed"] * 8)  # type: ignore[arg-type]
+        p = plan(start=APR1, **LI, **kwargs)
+        doses = history(plan(start=APR1, **LI), APR1, ["missed"] * 8)
         now = after_cutoff(doses, 7)
         supply = refill_schedule(one, lead_days=5, grace_days=7, today=date(2026, 4, 9))
         f = facts(p, doses, now, fills=one, supply=supply, today=date(2026, 4, 9))
@@ -190,7 +191,7 @@ def test_prn_stopped_and_ended_plans_raise_nothing() -> None:
 
 
 def test_evidence_is_capped_at_fifty_items_keeping_the_head() -> None:
-    p = plan(start=date(2026, 3, 1), times=("08:00", "20:00"), **AP)  # type: ignore[arg-type]
+    p = plan(start=date(2026, 3, 1), times=("08:00", "20:00"), **AP)
     doses = history(p, date(2026, 3, 1), ["missed"] * 60)
     now = after_cutoff(doses, 59)
     finding = fired(facts(p, doses, now), now, "ADH-ANTIPSYCH")

@@ -112,4 +112,4 @@ def test_every_item_has_both_languages() -> None:
 )
 def test_unknown_items_are_refused(variables: dict[str, str]) -> None:
     with pytest.raises(TemplateError):
-        body(**variables)
+        body(False, "en", **variables)

@@ -16,8 +16,8 @@ CHI, DEN, LA = "America/Chicago", "America/Denver", "America/Los_Angeles"
 DEFAULT = Window.parse("09:00", "20:00")
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def utc(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 # domain 6.3 TZ-TESTS (dose schedules resolve local wall times the same way) and 4.3's vector.

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 
 import fakeredis
 import pytest
@@ -124,11 +124,9 @@ class Harness:
         return [e for e in self.events(cls) if e.source == "escalation"]
 
     async def start(self, *, with_roster: bool = True) -> None:
-        for cid, role in (
-            (PRIMARY, "psychiatrist"),
-            (BACKUP, "nurse_practitioner"),
-            (DIRECTOR, "director"),
-        ):
+        staff: tuple[tuple[str, Literal["psychiatrist", "nurse_practitioner", "director"]], ...]
+        staff = ((PRIMARY, "psychiatrist"), (BACKUP, "nurse_practitioner"), (DIRECTOR, "director"))
+        for cid, role in staff:
             await self.publish(
                 ClinicianRegistered(
                     clinician_id=cid, phone="+15125550188", display_name="Dr. Example", role=role

@@ -3,8 +3,8 @@ one no_reachable_on_call warning, hourly caps, and a bound on what one alert can
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from itertools import pairwise
-from typing import Any
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -22,6 +22,7 @@ from shared.clock import FakeClock
 from shared.events import (
     AlertEscalated,
     AlertPaged,
+    Event,
     NotificationDelivered,
     NotificationFailed,
     NotificationRequested,
@@ -82,7 +83,9 @@ def delivered(page: NotificationRequested) -> NotificationDelivered:
     )
 
 
-async def answer_pages(h: Harness, seen: int, outcome: Any) -> int:
+async def answer_pages(
+    h: Harness, seen: int, outcome: Callable[[NotificationRequested], Event | None]
+) -> int:
     """Answer every page published since `seen` with `outcome(page)`; returns the new count."""
     pages = h.pages()
     for page in pages[seen:]:
@@ -184,15 +187,16 @@ async def test_pages_of_one_alert_over_24_hours_stay_within_the_ladder_bound(
         await h.fire()
         draws = iter(outcomes)
 
-        def outcome(page: NotificationRequested) -> Any:
-            kind = next(draws, "silent")
-            return {
-                "ok": delivered,
-                "opted": suppressed,
-                "invalid": lambda p: failed(p, 21211),
-                "off": lambda p: failed(p, 30003),
-                "silent": lambda p: None,
-            }[kind](page)
+        answers: dict[str, Callable[[NotificationRequested], Event | None]] = {
+            "ok": delivered,
+            "opted": suppressed,
+            "invalid": lambda p: failed(p, 21211),
+            "off": lambda p: failed(p, 30003),
+            "silent": lambda p: None,
+        }
+
+        def outcome(page: NotificationRequested) -> Event | None:
+            return answers[next(draws, "silent")](page)
 
         seen = await answer_pages(h, 0, outcome)
         for _ in range(24 * 60 // 5 * 2):  # 24 h in half-rounds

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from itertools import pairwise
@@ -46,7 +47,7 @@ def day_night(first_day: datetime, days: int) -> list[S]:
 
 
 def roster(
-    zone: str, shifts: list[S], overrides: list[S] = (), director: str | None = "dir"
+    zone: str, shifts: list[S], overrides: Sequence[S] = (), director: str | None = "dir"
 ) -> Roster:
     return Roster(
         "site", zone, slots(shifts, zone), slots(overrides, zone, kind="override"), director

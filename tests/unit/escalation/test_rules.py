@@ -35,16 +35,17 @@ def ladder(severity: str, **config: object) -> LadderPlan:
 
 def deps_for(**config: object) -> Deps:
     section = EscalationSection.model_validate(config)
+    # The ladder reads only the config; the other dependencies are None stand-ins.
     return Deps(
         config=section,
-        store=None,
-        outbox=None,
+        store=None,  # type: ignore[arg-type]
+        outbox=None,  # type: ignore[arg-type]
         claims=None,  # type: ignore[arg-type]
-        alert_timers=None,
-        digest_timers=None,
-        clock=None,
-        ledger=None,
-    )  # type: ignore[arg-type]
+        alert_timers=None,  # type: ignore[arg-type]
+        digest_timers=None,  # type: ignore[arg-type]
+        clock=None,  # type: ignore[arg-type]
+        ledger=None,  # type: ignore[arg-type]
+    )
 
 
 @pytest.mark.parametrize(

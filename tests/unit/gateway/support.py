@@ -6,7 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 from urllib.parse import urlencode
 
 import httpx
@@ -26,6 +26,7 @@ from shared.idempotency import Claims
 TOKEN = "unit-test-auth-token"
 PUBLIC = "https://sms.clinic.example"
 FORM = "application/x-www-form-urlencoded"
+E = TypeVar("E", bound=Event)
 SID = "SM" + "0123456789abcdef" * 2
 SENDER = "+15125550143"
 OURS = "+15125550100"
@@ -98,6 +99,12 @@ class FakePublisher:
         if self.fail:
             raise KafkaConnectionError("broker down")
         self.events.append(event)
+
+    def all_of(self, cls: type[E]) -> list[E]:
+        """The recorded events, every one of which must be a `cls`."""
+        out = [e for e in self.events if isinstance(e, cls)]
+        assert len(out) == len(self.events), self.events
+        return out
 
 
 @dataclass

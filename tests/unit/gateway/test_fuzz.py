@@ -27,7 +27,7 @@ async def test_hostile_webhooks_are_refused_and_valid_ones_published_once(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     caplog.set_level(logging.INFO, logger="mtm")
-    drawn = collect(requests(max_body=LIMIT), REQUESTS)  # type: ignore[arg-type]
+    drawn = collect(requests(max_body=LIMIT), REQUESTS)
     problems: list[str] = []
     answers: Counter[int] = Counter()
     by_signature: Counter[str] = Counter()

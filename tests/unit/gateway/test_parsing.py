@@ -13,8 +13,8 @@ from services.gateway.forms import BadRequest, parse_form, read_body
 from services.gateway.rules import public_url
 from tests.unit.gateway.support import FORM, TOKEN, sign
 
-names = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), min_size=1, max_size=12)
-values = st.text(st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=40)
+names = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), min_size=1, max_size=12)
+values = st.text(st.characters(codec="utf-8", exclude_categories=["Cs"]), max_size=40)
 pairs = st.lists(st.tuples(names, values), min_size=1, max_size=15)
 
 

@@ -8,6 +8,7 @@ from urllib.parse import urlencode
 
 import pytest
 
+from shared.events import InboundSmsReceived
 from tests.unit.gateway.support import FORM, PUBLIC, SENDER, TEXT, harness, inbound, sign, status
 
 LIMIT = 2048
@@ -89,7 +90,9 @@ async def test_a_form_with_utf8_charset_is_accepted() -> None:
             headers={"Content-Type": FORM + "; charset=UTF-8"},
         )
         assert response.status_code == 200
-        assert h.publisher.events[0].body == "¿Mañana? 👍 a+b=c&d"
+        event = h.publisher.events[0]
+        assert isinstance(event, InboundSmsReceived)
+        assert event.body == "¿Mañana? 👍 a+b=c&d"
 
 
 async def test_too_many_fields_are_refused() -> None:
@@ -168,7 +171,9 @@ async def test_an_empty_body_field_is_valid_for_a_picture_message() -> None:
             "/twilio/sms", inbound(Body="", NumMedia="1", MediaUrl0="https://x.example/m")
         )
         assert response.status_code == 200
-        assert h.publisher.events[0].num_media == 1
+        event = h.publisher.events[0]
+        assert isinstance(event, InboundSmsReceived)
+        assert event.num_media == 1
 
 
 async def test_other_methods_and_paths_are_not_webhooks() -> None:

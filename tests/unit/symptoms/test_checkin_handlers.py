@@ -105,7 +105,8 @@ async def test_a_crash_before_the_next_item_republishes_the_same_ids(
     h: Harness, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     await open_phq2(h)
-    original, failed = EventBus.publish, []
+    original = EventBus.publish
+    failed: list[ev.NotificationRequested] = []
 
     async def flaky(self: EventBus, event: ev.Event, **kw: object) -> None:
         if isinstance(event, ev.NotificationRequested) and not failed:

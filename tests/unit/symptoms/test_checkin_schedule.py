@@ -17,8 +17,8 @@ from services.symptoms.rules.checkin_schedule import (
 )
 
 
-def z(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)
+def z(year: int, month: int, day: int, hour: int = 0, minute: int = 0) -> datetime:
+    return datetime(year, month, day, hour, minute, tzinfo=UTC)
 
 
 def weekly(zone: str, local_time: str, start: date, *, weekday: int = 6, **kw: object) -> Plan:
