@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from faststream.kafka.subscriber.usecase import LogicSubscriber
 
 from deploy.services import BROKERS, code_defaults, settings_class
 from deploy.topics import TOPICS
@@ -31,6 +32,7 @@ def lanes() -> dict[tuple[str, str], dict[str, Any]]:
     for service, build in BROKERS.items():
         broker = build(code_defaults(settings_class(service)))
         for sub in broker.subscribers:
+            assert isinstance(sub, LogicSubscriber)
             for topic in sub.topics:
                 found[(service, topic.name)] = sub._connection_args
     return found
@@ -73,12 +75,9 @@ def test_the_urgent_lane_sends_on_every_partition_at_once() -> None:
     """A page must not wait behind HELP answers or another patient's page: by default the
     dispatcher has a consumer for each urgent partition (records of one partition in order)."""
     broker = BROKERS["dispatcher"](code_defaults(settings_class("dispatcher")))
-    (urgent,) = [
-        s for s in broker.subscribers if [t.name for t in s.topics] == [topics.NOTIFY_URGENT]
-    ]
+    subs = [s for s in broker.subscribers if isinstance(s, LogicSubscriber)]
+    (urgent,) = [s for s in subs if [t.name for t in s.topics] == [topics.NOTIFY_URGENT]]
     partitions = {spec.name: spec.partitions for spec in TOPICS}
     assert getattr(urgent, "max_workers", 1) == partitions[topics.NOTIFY_URGENT] == 6
-    (routine,) = [
-        s for s in broker.subscribers if [t.name for t in s.topics] == [topics.NOTIFY_ROUTINE]
-    ]
+    (routine,) = [s for s in subs if [t.name for t in s.topics] == [topics.NOTIFY_ROUTINE]]
     assert getattr(routine, "max_workers", 1) == 1  # replicas share the 24 routine partitions

@@ -37,8 +37,8 @@ T0, T1 = TopicPartition("t", 0), TopicPartition("t", 1)
 async def test_one_request_per_tick_with_the_offset_after_each_partitions_last_record() -> None:
     committer, consumer = OffsetCommitter(interval=0.05), Consumer()
     for offset in range(10):
-        committer.handled(consumer, Record("t", 0, offset))  # type: ignore[arg-type]
-    committer.handled(consumer, Record("t", 1, 4))  # type: ignore[arg-type]
+        committer.handled(consumer, Record("t", 0, offset))
+    committer.handled(consumer, Record("t", 1, 4))
     assert consumer.commits == []  # nothing until the tick
     await asyncio.sleep(0.15)
     assert consumer.commits == [{T0: 10, T1: 5}]
@@ -47,8 +47,8 @@ async def test_one_request_per_tick_with_the_offset_after_each_partitions_last_r
 
 async def test_a_lower_offset_handled_later_never_moves_the_commit_back() -> None:
     committer, consumer = OffsetCommitter(interval=10), Consumer()
-    committer.handled(consumer, Record("t", 0, 7))  # type: ignore[arg-type]
-    committer.handled(consumer, Record("t", 0, 3))  # type: ignore[arg-type]
+    committer.handled(consumer, Record("t", 0, 7))
+    committer.handled(consumer, Record("t", 0, 3))
     await committer.close()
     assert consumer.commits == [{T0: 8}]
 
@@ -66,7 +66,7 @@ async def test_a_failed_commit_is_retried_or_given_up(
     error: BaseException, retried: bool, dropped: int
 ) -> None:
     committer, consumer = OffsetCommitter(interval=10), Consumer(fail=[error])
-    committer.handled(consumer, Record("t", 0, 0))  # type: ignore[arg-type]
+    committer.handled(consumer, Record("t", 0, 0))
     await committer.flush()
     assert committer.dropped == dropped
     await committer.flush()
@@ -77,7 +77,7 @@ async def test_a_failed_commit_is_retried_or_given_up(
 async def test_offsets_are_given_up_after_max_failures_so_the_loop_ends() -> None:
     failures: list[BaseException] = [KafkaConnectionError("down")] * (MAX_FAILURES + 1)
     committer, consumer = OffsetCommitter(interval=10), Consumer(fail=failures)
-    committer.handled(consumer, Record("t", 0, 0))  # type: ignore[arg-type]
+    committer.handled(consumer, Record("t", 0, 0))
     for _ in range(MAX_FAILURES + 1):
         await committer.flush()
     assert committer.pending == {}
@@ -87,10 +87,10 @@ async def test_offsets_are_given_up_after_max_failures_so_the_loop_ends() -> Non
 
 async def test_close_commits_what_was_handled_and_a_later_record_still_gets_committed() -> None:
     committer, consumer = OffsetCommitter(interval=0.05), Consumer()
-    committer.handled(consumer, Record("t", 0, 0))  # type: ignore[arg-type]
+    committer.handled(consumer, Record("t", 0, 0))
     await committer.close()
     assert consumer.commits == [{T0: 1}]
-    committer.handled(consumer, Record("t", 0, 1))  # type: ignore[arg-type]  # finished late
+    committer.handled(consumer, Record("t", 0, 1))  # finished late
     await asyncio.sleep(0.15)
     assert consumer.commits == [{T0: 1}, {T0: 2}]
 

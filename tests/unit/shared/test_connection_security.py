@@ -5,6 +5,7 @@ No TLS server is needed: the clients are built, not connected, and their configu
 
 from __future__ import annotations
 
+import functools
 import ssl
 from pathlib import Path
 from typing import Any
@@ -41,7 +42,9 @@ def test_sasl_ssl_scram_reaches_the_broker_producer_and_consumers() -> None:
     settings = BaseServiceSettings(kafka=sasl_ssl())
     broker = make_broker(settings, client_id="dispatcher")
     producer_side: dict[str, Any] = broker._connection_kwargs
-    consumer_side: dict[str, Any] = broker.config.broker_config.builder.keywords
+    builder = broker.config.broker_config.builder
+    assert isinstance(builder, functools.partial)  # the consumers' factory, options bound
+    consumer_side: dict[str, Any] = builder.keywords
     for options in (producer_side, consumer_side):
         assert options["security_protocol"] == "SASL_SSL"
         assert options["sasl_mechanism"] == "SCRAM-SHA-512"

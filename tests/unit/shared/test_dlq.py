@@ -120,14 +120,14 @@ async def test_replay_sends_each_original_once_and_remembers_it() -> None:
     kwargs: dict[str, Any] = {"base_topic": "t.mtm.patients", "dlq_topic": "t.mtm.patients.dlq"}
     dry = await replay(letters, producer=None, ledger=ledger, **kwargs)
     assert (len(dry.replayed), producer.sent) == (2, [])
-    report = await replay(letters, producer=producer, ledger=ledger, **kwargs)  # type: ignore[arg-type]
+    report = await replay(letters, producer=producer, ledger=ledger, **kwargs)
     assert report.replayed == ["t.mtm.patients:0:10", "t.mtm.patients:0:11"]
     assert set(report.skipped) == {"t.mtm.patients:0:12", "t.mtm.alerts:0:13"}
     assert [s[0] for s in producer.sent] == ["t.mtm.patients", "t.mtm.patients"]
     _, value, key, headers = producer.sent[0]
     assert (value, key) == (b'{"x": 1}', b"p-1")
     assert dict(headers) == {"x-trace": b"abc", REPLAYED_FROM: b"t.mtm.patients.dlq:0:0"}
-    again = await replay(letters, producer=producer, ledger=ledger, **kwargs)  # type: ignore[arg-type]
+    again = await replay(letters, producer=producer, ledger=ledger, **kwargs)
     assert (again.replayed, len(again.already), len(producer.sent)) == ([], 2, 2)
     await redis.aclose()
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import logging
+from collections.abc import Iterator
 
 import pytest
 
@@ -18,7 +19,7 @@ BODY = "I stopped the lithium, feeling awful"
 
 
 @pytest.fixture
-def captured() -> io.StringIO:
+def captured() -> Iterator[io.StringIO]:
     buf = io.StringIO()
     configure_logging(stream=buf, level="INFO")
     yield buf

@@ -24,6 +24,7 @@ from pydantic.fields import FieldInfo
 
 from deploy.reference import NAMED
 from deploy.services import Variable, nested_model, service_names, settings_class, variables
+from services.escalation.settings import EscalationSettings
 from shared.settings import BaseServiceSettings
 from shared.sites import demo_sites
 from tests.unit.deploy.support import settings_from
@@ -140,6 +141,7 @@ def _candidates(field: FieldInfo, default: Any) -> Iterator[Any]:
 def _env_text(value: Any, field: FieldInfo) -> str:
     if isinstance(value, SecretStr):
         return value.get_secret_value()
+    assert field.annotation is not None
     plain = TypeAdapter(field.annotation).dump_python(value, mode="json")
     return plain if isinstance(plain, str) else json.dumps(plain)  # ISO 8601 times unquoted
 
@@ -149,9 +151,11 @@ def alternative(variable: Variable, default: Any) -> str:
     if variable.name in EXPLICIT:
         return EXPLICIT[variable.name]
     field = variable.field
-    checker = TypeAdapter(
+    assert field.annotation is not None
+    annotated: Any = (
         Annotated[field.annotation, *field.metadata] if field.metadata else field.annotation
     )
+    checker = TypeAdapter(annotated)
     for candidate in _candidates(field, default):
         if candidate == default:
             continue
@@ -237,7 +241,7 @@ def test_the_issue_examples_keep_their_severitys_defaults(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = {f"MTM_ESCALATION__LADDERS__{severity}__{variable}": value}
-    ladder = getattr(settings_from("escalation", env, monkeypatch).escalation.ladders, severity)
+    ladder = getattr(escalation_from(env, monkeypatch).escalation.ladders, severity)
     assert {k: getattr(ladder, k) for k in wanted} == wanted
 
 
@@ -245,7 +249,7 @@ def test_a_whole_section_as_json_is_laid_over_its_own_defaults_too(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     env = {"MTM_ESCALATION__LADDERS__P2": '{"max_reminders": 2}'}
-    p2 = settings_from("escalation", env, monkeypatch).escalation.ladders.P2
+    p2 = escalation_from(env, monkeypatch).escalation.ladders.P2
     assert (p2.mode, p2.max_reminders, p2.resolve_within_seconds) == ("digest", 2, None)
 
 
@@ -301,3 +305,9 @@ def test_a_map_is_given_whole_and_a_partial_site_fails_loudly(
     env = {"MTM_SITES__AUSTIN__HELP_PHONE": "512-555-0142"}
     with pytest.raises(ValidationError, match=r"sites\.austin\.display_name"):
         settings_from("dispatcher", env, monkeypatch)
+
+
+def escalation_from(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> EscalationSettings:
+    settings = settings_from("escalation", env, monkeypatch)
+    assert isinstance(settings, EscalationSettings)
+    return settings

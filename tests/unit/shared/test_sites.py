@@ -78,7 +78,9 @@ def test_the_three_services_read_one_registry(monkeypatch: pytest.MonkeyPatch) -
 def test_a_site_without_a_name_is_paged_under_its_id(monkeypatch: pytest.MonkeyPatch) -> None:
     nameless = {k: v for k, v in TACOMA.items() if k != "name"}
     env = {"MTM_SITES": json.dumps({"tacoma": nameless})}
-    assert settings_from("escalation", env, monkeypatch).escalation.site_name("tacoma") == "tacoma"
+    escalation = settings_from("escalation", env, monkeypatch)
+    assert isinstance(escalation, EscalationSettings)
+    assert escalation.escalation.site_name("tacoma") == "tacoma"
 
 
 def test_sections_built_alone_have_the_demo_sites() -> None:
