@@ -5,8 +5,9 @@
 
 What it derives: the event catalogue and configuration reference in README.md, the AsyncAPI
 document of each FastStream service in docs/asyncapi/, the topics in deploy/k8s/topics/
-(Strimzi KafkaTopic resources and the equivalent kafka-topics.sh script) and each service's Kafka
-principal in deploy/k8s/users/ (Strimzi KafkaUser resources with their ACLs)."""
+(Strimzi KafkaTopic resources and the equivalent kafka-topics.sh script), each service's Kafka
+principal in deploy/k8s/users/ (Strimzi KafkaUser resources with their ACLs) and the clinical
+rule catalogue docs/clinical-rules.md (from the services' rule tables)."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
-from deploy import asyncapi, reference, topics
+from deploy import asyncapi, clinical_rules, reference, topics
 from deploy.services import ROOT
 
 COMMAND = "python -m deploy.generate"
@@ -31,6 +32,7 @@ def targets() -> dict[Path, Callable[[], str]]:
         TOPICS_DIR / "topics.yaml": topics.strimzi_yaml,
         TOPICS_DIR / "create-topics.sh": topics.create_topics_script,
         USERS_DIR / "users.yaml": topics.strimzi_users_yaml,
+        clinical_rules.OUT: clinical_rules.render,
     }
     for name, text in asyncapi.documents().items():
         out[asyncapi.OUT / name] = lambda text=text: text  # type: ignore[misc]

@@ -1,4 +1,4 @@
-"""Local wall-clock times to UTC instants, one DST policy for every service (domain 6.3).
+"""Local wall-clock times to UTC instants, one DST policy for every service.
 
 A time in the spring-forward gap is the end of the gap (02:30 -> 03:00); a time in the fall-back
 fold is its first occurrence (fold 0). So a schedule fires once on both change nights, and

@@ -15,7 +15,7 @@ from shared.settings import BaseServiceSettings
 
 
 class ThresholdSettings(BaseModel):
-    """Alert thresholds (domain 3.3 defaults; the medical director signs each one off)."""
+    """Alert thresholds (ADH-* defaults; the medical director signs each one off)."""
 
     consec_miss_doses: int = Field(default=3, ge=2, description="ADH-CONSEC-MISS run length.")
     ssri_disc_hours: dict[str, float] = Field(

@@ -1,6 +1,6 @@
 """The check-in items by SMS, in English and Spanish: short paraphrases of the PHQ-9, PHQ-2
-and GAD-7 items (the PHQ family may be reproduced, domain 1.1), the side-effect checklist and
-its severity question (domain 2.2). Minimal wording names no instrument and no diagnosis
+and GAD-7 items (the PHQ family may be reproduced without permission), the side-effect checklist and
+its 0-3 severity question. Minimal wording names no instrument and no diagnosis
 ("down or hopeless", not "depressed"); the detailed wording needs the detailed_content consent.
 Spanish drops the accents GSM-7 lacks."""
 

@@ -1,7 +1,7 @@
 """Check-in items that answer the patient: after the first item of a session, each item goes
-out because the patient just replied, so it is a reply to a patient-initiated message (domain
-5.4): never held for quiet hours and not counted against the caps. The first item is a routine
-system text like any other."""
+out because the patient just replied, so it is a reply to a patient-initiated message
+(SMS-QUIET): never held for quiet hours and not counted against the caps. The first item is a
+routine system text like any other."""
 
 from __future__ import annotations
 

@@ -61,8 +61,9 @@ class InboundHandler:
         clinician = bool(contacts) and all(c.kind == "clinician" for c in contacts)
         crisis = screen(event.body) if not clinician else None
         if clinician and keyword == "opt_out":
-            # Pages are clinical operations: a clinician's STOP changes no consent (ESC-CLINICIAN-
-            # STOP); they are told so and their site lead is warned; the roster decides.
+            # Pages are clinical operations: a clinician's STOP changes no consent
+            # (ESC-CLINICIAN-STOP); they are told so and their site lead is warned; the roster
+            # decides.
             await self._clinician_stop(event, key, contacts, site_id)
             self.svc.metrics.replies.labels(intent="clinician_stop").inc()
             return

@@ -14,7 +14,7 @@ class Texts:
     audience: str = "patient"
     """patient, caregiver or clinician."""
     opt_out_text: bool = True
-    """Must say how to opt out (every programme text, domain 5.1)."""
+    """Must say how to opt out (every programme text, SMS-CONSENT)."""
 
 
 _STOP_EN = "Reply STOP to opt out."

@@ -1,4 +1,4 @@
-"""SMS templates in English and Spanish: GSM-7, one segment, PHI-minimal (domain 5.6).
+"""SMS templates in English and Spanish: GSM-7, one segment, PHI-minimal (SMS-CONTENT).
 
 A template has a minimal text and, for a few, a detailed text used only when the recipient
 opted in to detailed messages. Variables are validated by name, so a caller cannot slip a

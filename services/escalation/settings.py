@@ -38,7 +38,7 @@ ResolveWithin = Annotated[
     float | None,
     Field(
         gt=0,
-        description="Acknowledged is not resolved (domain 8.2 step 4): how long an acknowledged "
+        description="Acknowledged is not resolved (ESC-UNRESOLVED): how long an acknowledged "
         "alert may wait for the clinician's outcome (RESOLVE <code>); then the acknowledger is "
         "reminded and the next rung above them paged, again at this interval. None: no outcome "
         "required (P2/P3).",
@@ -57,8 +57,8 @@ MaxReminders = Annotated[
 class Ladder(BaseModel):
     """One severity's escalation: page targets in order with waits, then repeats; or a digest.
 
-    The defaults are P0's (domain 8.2 ESC-*): primary at once, backup at +15 min, director at
-    +30, re-page every 5 min; step 4: an outcome within 60 min of the ACK, else re-escalate
+    The defaults are P0's (ESC-LADDER): primary at once, backup at +15 min, director at
+    +30, re-page every 5 min; ESC-UNRESOLVED: an outcome within 60 min of the ACK, else re-escalate
     (hourly, 3 times). Re-paging every 5 min for 3 h after the director (36 rounds) bounds what
     one alert can send whatever happens below it. Each other severity is a subclass with its own
     defaults, so that overriding one field keeps that severity's other defaults."""
@@ -81,8 +81,9 @@ class Ladder(BaseModel):
 
 
 class P1Ladder(Ladder):
-    """P1 (domain 8.2): ack within 60 min, else the backup; the director an hour after that;
-    patient contact the same day (<= 4 h in business hours): an outcome within 4 h of the ACK."""
+    """P1 (ESC-LADDER, ESC-UNRESOLVED): ack within 60 min, else the backup; the director an hour
+    after that; patient contact the same day (<= 4 h in business hours): an outcome within 4 h of
+    the ACK."""
 
     delays_seconds: Delays = Field(default_factory=lambda: [0.0, 3600.0, 3600.0])
     repeat_every_seconds: RepeatEvery = 1800.0
@@ -99,7 +100,7 @@ class DigestLadder(Ladder):
 
 
 class Ladders(BaseModel):
-    """The ladder of each severity (domain 8.2 defaults; every time is configurable)."""
+    """The ladder of each severity (ESC-LADDER defaults; every time is configurable)."""
 
     P0: Ladder = Field(default_factory=Ladder)
     P1: P1Ladder = Field(default_factory=P1Ladder)

@@ -1,4 +1,4 @@
-"""Acknowledged is not resolved (domain 8.2 step 4): re-escalate an alert nobody resolved.
+"""Acknowledged is not resolved (ESC-UNRESOLVED): re-escalate an alert nobody resolved.
 
 An ACK turns the alert's timer into its resolve-by check (payload `{"unresolved": N}`, N the
 step it will take, due `resolve_within` after the ACK). When it fires and the alert is still

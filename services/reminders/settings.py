@@ -52,7 +52,7 @@ def _unique(cascade: list[OffsetSettings]) -> list[OffsetSettings]:
 
 
 def _default_cascade() -> list[OffsetSettings]:
-    """Domain 4.2: T-3 days and T-1 day (wall clock), then 2 h in person or 15 min telehealth."""
+    """APPT-CASCADE: T-3 days and T-1 day (wall clock), then 2 h in person or 15 min telehealth."""
     return [
         OffsetSettings(name="d3", before=timedelta(days=3), clock="wall", reask=True),
         OffsetSettings(name="d1", before=timedelta(days=1), clock="wall", reask=True),

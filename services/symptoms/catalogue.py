@@ -1,6 +1,8 @@
 """The rule catalogue (id, trigger, severity, source), generated from the rules themselves.
 
-`python -m services.symptoms.catalogue` prints it; `--readme` rewrites the README section."""
+`python -m services.symptoms.catalogue` prints it; `--readme` rewrites the README section;
+`python -m deploy.generate` writes it, with every other service's rules, into
+docs/clinical-rules.md."""
 
 from __future__ import annotations
 
@@ -18,11 +20,11 @@ from services.symptoms.rules import (
     phq2,
     phq9,
 )
-from services.symptoms.rules.model import RuleInfo
 from services.symptoms.rules.side_effects import TABLE, Row
 from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.vocabulary import SYMPTOMS
 from services.symptoms.settings import SymptomsSection
+from shared.catalogue import RuleInfo
 
 README = Path(__file__).with_name("README.md")
 START, END = "<!-- catalogue:start -->", "<!-- catalogue:end -->"
@@ -51,7 +53,7 @@ def _row_info(row: Row) -> RuleInfo:
 
 
 def rules() -> list[RuleInfo]:
-    """Every rule of the service, in the order of the domain document."""
+    """Every rule of the service in catalogue order: instruments, side effects, the rest."""
     return [
         *phq9.RULES,
         *phq2.RULES,
@@ -69,17 +71,17 @@ def _cell(text: str) -> str:
     return text.replace("|", "\\|")
 
 
+def filled(t: Thresholds | None = None) -> list[RuleInfo]:
+    """Every rule with its thresholds filled in (the defaults unless `t` is given)."""
+    values = (t or Thresholds()).model_dump()
+    return [info.filled(values) for info in rules()]
+
+
 def markdown(t: Thresholds | None = None) -> str:
     """The catalogue as a markdown table, thresholds filled in."""
-    values = (t or Thresholds()).model_dump()
     lines = ["| rule id | trigger | severity | source |", "|---|---|---|---|"]
-    for info in rules():
-        cells = (
-            info.rule_id,
-            info.trigger.format(**values),
-            info.severity.format(**values),
-            info.source,
-        )
+    for info in filled(t):
+        cells = (info.rule_id, info.trigger, info.severity, info.source)
         lines.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(lines) + "\n"
 

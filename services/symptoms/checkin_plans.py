@@ -101,7 +101,7 @@ class Plans:
                 await self.set_plan(e.patient_id, plan)
 
     async def on_zone_changed(self, patient_id: str, zone: str) -> None:
-        """Plans follow the patient's zone (domain §6.1 TZ-SOURCE: re-materialize)."""
+        """Plans follow the patient's zone of record (a zone change re-materializes them)."""
         async with self.store.lock(patient_id):
             await self.store.update_profile(patient_id, zone=zone)
             for plan in (await self.store.plans(patient_id)).values():

@@ -1,4 +1,5 @@
-"""Symptoms settings: MTM_SYMPTOMS__* (the rule thresholds, domain defaults) on the shared base."""
+"""Symptoms settings: MTM_SYMPTOMS__* (the rule thresholds, docs/clinical-rules.md) on the
+shared base."""
 
 from __future__ import annotations
 

@@ -28,7 +28,9 @@ class ClinicalAlertRaised(Event):
     patient_id: Id
     alert_id: Id
     severity: Severity
-    rule_id: str = Field(pattern=r"^[A-Z]{2,4}-[A-Z0-9-]{2,40}$", description="Domain rule id.")
+    rule_id: str = Field(
+        pattern=r"^[A-Z]{2,4}-[A-Z0-9-]{2,40}$", description="Rule id (docs/clinical-rules.md)."
+    )
     evidence: list[Evidence] = Field(default_factory=list, max_length=50)
     suggested_action: str = Field(default="", max_length=256)
     dedup_key: str = Field(max_length=256, description="Same key while open = same alert.")
@@ -61,7 +63,7 @@ class AlertEscalated(Event):
     alert_id: Id
     from_step: int = Field(ge=0)
     to_step: int = Field(ge=0)
-    # unresolved: acknowledged, but no outcome recorded in time (domain 8.2 step 4).
+    # unresolved: acknowledged, but no outcome recorded in time (ESC-UNRESOLVED).
     reason: Literal[
         "no_ack", "undelivered", "no_one_on_call", "severity_raised", "unresolved", "unreachable"
     ] = Field(

@@ -1,4 +1,4 @@
-"""Crisis language in a patient's or caregiver's text (domain 2.3 SE-ANY-EMERGENCY), as P0 or P1."""
+"""Crisis language in a patient's or caregiver's text (SE-ANY-EMERGENCY), as P0 or P1."""
 
 from __future__ import annotations
 
@@ -175,7 +175,7 @@ _RULES: tuple[_Rule, ...] = (
     ),
     _rule("P1", "self_harm", "cut(?:ing)? (?:my|her|his) (?:arm|arms|leg|legs|thigh|thighs|skin)"),
     # want to die, wish I could die, ready to die; "I don't want to die" too (negation is not
-    # parsed: domain 2.3, when in doubt escalate).
+    # parsed: SE-ANY-EMERGENCY, when in doubt escalate).
     _rule(
         "P0",
         "self_harm",

@@ -1,5 +1,5 @@
 """The drug vocabulary every service reads alike: the classes rules group by, the drugs named
-apart from their class, and the drug words that must never appear in an SMS (domain 5.6).
+apart from their class, and the drug words that must never appear in an SMS (SMS-CONTENT).
 
 `MedicationPlanStarted.drug_class` carries the class; `drug` the generic name, lower case."""
 
@@ -18,18 +18,18 @@ PSYCHOTROPIC_CLASSES = frozenset(
         "stimulant",
     }
 )
-"""Every class but "other": what ADH-GENERAL watches."""
+"""Every class but "other": what ADH-CONSEC-MISS watches."""
 SEROTONERGIC_CLASSES = frozenset(
     {"ssri", "snri", "tca", "maoi", "trazodone", "mirtazapine", "lithium"}
 )
 STOP_SENSITIVE_CLASSES = frozenset({"lithium", "benzodiazepine"})
-"""Stopping these without a plan is urgent (domain §3.3 ADH-LITHIUM, ADH-BZD-STOP: P1)."""
+"""Stopping these without a plan is urgent (ADH-LITHIUM, ADH-BZD-STOP: P1)."""
 
 OTHER_ANTIDEPRESSANTS = frozenset({"vilazodone", "vortioxetine", "nefazodone", "agomelatine"})
 """Antidepressants whose class the clinic feed may send as "other" [U: confirm the feed]."""
 SEROTONERGIC_DRUGS = frozenset(
     {
-        # Outside the psychotropic classes (domain §2.3 lists "triptans, tramadol, linezolid,
+        # Outside the psychotropic classes (SE-SEROTONIN: "triptans, tramadol, linezolid,
         # St John's wort..." [V]; the rest are well-known members [U]).
         "tramadol",
         "linezolid",
@@ -64,7 +64,7 @@ VALPROATE = frozenset(
 )
 LITHIUM = frozenset({"lithium", "lithium carbonate", "lithium citrate"})
 LONG_HALF_LIFE = frozenset({"fluoxetine"})
-"""Missing a few doses is not stopping (domain §3.3 ADH-SSRI-DISC)."""
+"""Missing a few doses is not stopping (ADH-SSRI-DISC)."""
 STOP_SENSITIVE_DRUGS = frozenset({"clozapine", "lamotrigine", *LITHIUM})
 """Stopping these without a plan is urgent (ADH-CLOZ-48H, ADH-LTG-GAP, ADH-LITHIUM: P1)."""
 
@@ -127,4 +127,4 @@ DRUG_WORDS = frozenset(
         "mood stabilizer",
     }
 )
-"""Drug and class words that reveal treatment (domain 5.6): never in an SMS by default."""
+"""Drug and class words that reveal treatment (SMS-CONTENT): never in an SMS by default."""

@@ -1,4 +1,4 @@
-"""Adherence alert rules (domain 3.3) as a table: id, priority, drug context, condition, action.
+"""Adherence alert rules (ADH-*) as a table: id, priority, drug context, condition, action.
 
 A rule's check returns a Finding or None. A Finding names its episode where the episode is
 defined by the data (the first dose of a run, the dose a gap started after); a rule whose
@@ -166,7 +166,7 @@ def evaluate_plan(
 def evaluate_patient(
     facts: PatientFacts, t: Thresholds, now: datetime
 ) -> list[tuple[str, Finding | None]]:
-    """The patient-scoped rules (DATA-GAP)."""
+    """The patient-scoped rules (ADH-DATA-GAP)."""
     return [
         (rule_id, _finding(rule_id, severity, action, check(facts, t, now)))
         for rule_id, severity, action, check in PATIENT_RULES

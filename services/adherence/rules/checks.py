@@ -1,4 +1,4 @@
-"""The conditions of the adherence alert rules (domain 3.3): each returns a hit (its episode,
+"""The conditions of the adherence alert rules (ADH-*): each returns a hit (its episode,
 or None for the caller's open episode, and the evidence) or None."""
 
 from __future__ import annotations

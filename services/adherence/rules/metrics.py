@@ -1,4 +1,4 @@
-"""Dose-level adherence over a rolling window (domain 3.2): taken / scheduled, closed doses only."""
+"""Dose-level adherence over a rolling window: taken / scheduled, closed doses only."""
 
 from __future__ import annotations
 

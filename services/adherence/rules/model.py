@@ -11,7 +11,7 @@ DoseStatus = Literal[
 ]
 TAKEN: frozenset[str] = frozenset({"taken_on_time", "taken_late"})
 NOT_TAKEN: frozenset[str] = frozenset({"skipped", "missed", "unknown"})
-"""Closed without a dose: alert rules count all three (domain 3.2: unknown counts like a miss)."""
+"""Closed without a dose: alert rules count all three (unknown counts like a miss)."""
 CLOSED: frozenset[str] = TAKEN | NOT_TAKEN
 STEPS = ("reminder", "followup", "caregiver", "cutoff")
 """The durable timer steps of one dose, in the order they normally fire."""

@@ -1,4 +1,4 @@
-"""Proportion of Days Covered, PQA method (domain 3.1): early refills of the same drug are
+"""Proportion of Days Covered, PQA method: early refills of the same drug are
 shifted to the day after the earlier supply ends, supply past the period end is truncated, the
 treatment period runs from the first fill in the period, and two fills are required."""
 

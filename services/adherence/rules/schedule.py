@@ -1,4 +1,4 @@
-"""Dose materialization (domain 3.2, 6.3): local wall times in an IANA zone become instants; a
+"""Dose materialization (shared/localtime.py): local wall times in an IANA zone become instants; a
 time in the spring-forward gap fires at the end of the gap, a time in the fall-back fold fires
 once, at its first occurrence. Dose ids are `plan:local-date:HH:MM`, stable across restarts."""
 

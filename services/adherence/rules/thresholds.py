@@ -1,4 +1,4 @@
-"""Alert thresholds (domain 3.3 defaults); the drug classes come from shared/lexicon/drugs.py."""
+"""Alert thresholds (ADH-* defaults); the drug classes come from shared/lexicon/drugs.py."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class Thresholds:
-    """Domain 3.3 defaults; every one is a setting the medical director signs off."""
+    """The ADH-* defaults; every one is a setting the medical director signs off."""
 
     consec_miss_doses: int = 3
     ssri_disc_hours: dict[str, float] = field(

@@ -1,4 +1,4 @@
-"""Dose windows, follow-ups and missed cut-offs per frequency (domain 3.2), and how a report
+"""Dose windows, follow-ups and missed cut-offs per frequency, and how a report
 of taken or skipped binds to a dose."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ Frequency = Literal["daily", "frequent", "very_frequent"]
 
 @dataclass(frozen=True)
 class WindowPolicy:
-    """Domain 3.2 defaults: ISMP windows for non-time-critical medicines, our cut-offs."""
+    """Defaults: ISMP windows for non-time-critical medicines, our cut-offs."""
 
     window_daily: timedelta = timedelta(hours=2)
     window_frequent: timedelta = timedelta(hours=1)

@@ -1,6 +1,6 @@
 """Check-in answers read in the light of the item asked: one number on a 0-3 scale, or the
 side-effect checklist's numbers. Anything else is unclear (None) and gets asked again once.
-Numeric answers are never keywords (domain 5.2): keywords are read before this, on words."""
+Numeric answers are never keywords (SMS-KEYWORDS): keywords are read before this, on words."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Consent (domain 5.1, 5.2): who may be texted what, per programme, with the opt-out ledger."""
+"""Consent (SMS-CONSENT, SMS-KEYWORDS): who may be texted what, per programme, with the opt-out
+ledger."""
 
 from __future__ import annotations
 
@@ -73,7 +74,7 @@ def check_consent(
 
 def apply_grant(programs: frozenset[str], *, status: str, scope: str) -> frozenset[str]:
     """The programme set after a ConsentChanged from intake, portal or staff."""
-    # "all" never grants detailed content: that needs its own explicit opt-in (domain 5.6).
+    # "all" never grants detailed content: that needs its own explicit opt-in (SMS-CONTENT).
     affected = set(PROGRAMS) if scope == "all" else {scope}
     if status == "granted":
         return frozenset(programs | affected)

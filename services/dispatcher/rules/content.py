@@ -1,4 +1,4 @@
-"""SMS content rules (domain 5.3, 5.6): GSM-7 only, one segment, no PHI words by default."""
+"""SMS content rules (SMS-CONTENT): GSM-7 only, one segment, no PHI words by default."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ GSM7_BASIC = frozenset(
 GSM7_EXTENDED = frozenset("^{}\\[~]|€")
 MAX_SEGMENT = 160
 
-# Words that reveal a drug, a diagnosis, an instrument or a psychiatric specialty (domain 5.6).
+# Words that reveal a drug, a diagnosis, an instrument or a psychiatric specialty (SMS-CONTENT).
 PHI_WORDS = frozenset(
     {
         *DRUG_WORDS,

@@ -1,4 +1,4 @@
-"""Crisis language (domain 2.3 SE-ANY-EMERGENCY) in an inbound text: the shared screen's P0 or P1,
+"""Crisis language (SE-ANY-EMERGENCY) in an inbound text: the shared screen's P0 or P1,
 even inside an opt-out."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""SMS keywords (domain 5.2 SMS-KEYWORDS), checked before any other reading of a reply.
+"""SMS keywords (SMS-KEYWORDS), checked before any other reading of a reply.
 
 Opt-out follows the FCC's 2024 rule: consent is revoked "by any reasonable means", not only by
 the carrier keywords. `classify_keyword` therefore reads what people actually text:

@@ -1,4 +1,5 @@
-"""Wall-clock time in an IANA zone, DST-correct (domain 6.3): gaps move forward, folds fire once."""
+"""Wall-clock time in an IANA zone, DST-correct (shared/localtime.py's policy): gaps move forward,
+folds fire once."""
 
 from __future__ import annotations
 

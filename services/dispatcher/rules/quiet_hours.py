@@ -1,4 +1,4 @@
-"""Quiet hours (domain 5.4 SMS-QUIET): when a message may go out in the recipient's zone."""
+"""Quiet hours (SMS-QUIET): when a message may go out in the recipient's zone."""
 
 from __future__ import annotations
 

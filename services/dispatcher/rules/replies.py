@@ -1,4 +1,4 @@
-"""Replies read in the light of the last prompt sent to that phone (domain 4.3 APPT-REPLY)."""
+"""Replies read in the light of the last prompt sent to that phone (APPT-REPLY)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ DOSE_TAKEN = frozenset({"1", "y", "yes", "taken", "took it", "t", "si", "tomada"
 DOSE_SKIPPED = frozenset({"2", "n", "no", "skip", "skipped", "not taken", "omitida"})
 APPT_CONFIRM = frozenset({"1", "y", "yes", "c", "confirm", "confirmed", "si", "confirmo"})
 APPT_RESCHEDULE = frozenset({"2", "r", "reschedule", "cambiar"})
-# Never the word CANCEL: that is an opt-out keyword (domain 4.3), handled before this.
+# Never the word CANCEL: that is an opt-out keyword (SMS-KEYWORDS), handled before this.
 APPT_CANCEL = frozenset({"3", "cxl"})
 _PAGE = re.compile(r"^(ack|resolve|res)(?:\s+#?(\d{3,8}))?$")
 

@@ -19,7 +19,7 @@ class Grouping(enum.Enum):
 
 def still_groups(*, status: str, raised_at: datetime, now: datetime, window: timedelta) -> bool:
     """Whether a repeat may still join an alert: always while it is paging; once it is
-    acknowledged (or waiting for the digest) only within the window (domain: 24 h), so an old
+    acknowledged (or waiting for the digest) only within the window (default 24 h), so an old
     acknowledged alert nobody resolved never swallows a new trigger."""
     if status == "open":
         return True

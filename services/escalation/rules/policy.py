@@ -1,5 +1,5 @@
 """Escalation policy: the steps of a severity's ladder, their waits, whom each step pages, and
-when an acknowledged alert that nobody resolved is re-escalated (domain 8.2 step 4)."""
+when an acknowledged alert that nobody resolved is re-escalated (ESC-UNRESOLVED)."""
 
 from __future__ import annotations
 
@@ -146,7 +146,7 @@ def repeat_targets(paged: Sequence[str]) -> list[str]:
     return list(dict.fromkeys(paged))
 
 
-# Acknowledged is not resolved (domain 8.2 step 4): the acknowledger must record an outcome
+# Acknowledged is not resolved (ESC-UNRESOLVED): the acknowledger must record an outcome
 # (RESOLVE <code>) within the ladder's `resolve_within`; if not, they are reminded and the next
 # rung above them is paged, again every `resolve_within`, at most `max_reminders` times.
 

@@ -1,4 +1,5 @@
-"""The cascade (domain 4.2): where its reminders fall, which are still wanted, what a timer does."""
+"""The cascade (APPT-CASCADE): when its reminders fall, which are still wanted, what a timer
+does."""
 
 from __future__ import annotations
 
@@ -59,7 +60,7 @@ def why_not_wanted(step: PlannedStep, appt: Appointment, profile: Profile) -> De
     if appt.status != "booked":
         return appt.status
     if appt.change_requested is not None:
-        # Domain 4.2: the final nudge only goes to a confirmed or silent patient.
+        # APPT-CASCADE: the final nudge only goes to a confirmed or silent patient.
         return "change_requested"
     if appt.confirmed and step.reask:
         return "confirmed"

@@ -1,4 +1,4 @@
-"""Local wall-clock arithmetic of the cascade (domain 6.3), on shared/localtime's one DST policy:
+"""Local wall-clock arithmetic of the cascade, on shared/localtime's one DST policy:
 a time in a DST gap moves to the end of the gap, a time in a fold takes its first occurrence."""
 
 from __future__ import annotations

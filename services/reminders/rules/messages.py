@@ -119,7 +119,7 @@ def rebook_due(appt: Appointment, policy: Policy, now: datetime) -> datetime:
 
 
 def rebook_invitation(appt: Appointment, policy: Policy, *, now: datetime) -> NotificationRequested:
-    """After a no-show: "we missed you, reply 2 to rebook" (domain 4.2)."""
+    """After a no-show: "we missed you, reply 2 to rebook" (APPT-REBOOK)."""
     expires = appt.start + policy.rebook_after + policy.rebook_valid_for
     return _request(
         appt,

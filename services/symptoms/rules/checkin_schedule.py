@@ -1,4 +1,4 @@
-"""Check-in plans and their occurrences in the patient's zone (domain §6.3): a time in the
+"""Check-in plans and their occurrences in the patient's zone (shared/localtime.py): a time in the
 spring-forward gap moves to the end of the gap, a time in the fall-back fold fires once, at
 its first occurrence."""
 

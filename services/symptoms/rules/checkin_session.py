@@ -1,5 +1,5 @@
 """An SMS check-in session as plain data: which item is asked, what an answer changes, and
-what the session hands over when it ends (domain §1.3 SYM-PHQ2-GATE, §2.2 side-effect scales)."""
+what the session hands over when it ends (SYM-PHQ2-GATE; the 0-3 side-effect severity scale)."""
 
 from __future__ import annotations
 
@@ -137,7 +137,7 @@ def start(
 def _response(s: Session, instrument: str, status: Literal["completed", "in_progress"]) -> Response:
     answers = dict(s.answers.get(instrument, {}))
     if instrument == "PHQ-9" and s.kind == "PHQ-2":
-        # The PHQ-9 that followed a positive PHQ-2 carries its items 1-2 (domain §1.3).
+        # The PHQ-9 that followed a positive PHQ-2 carries its items 1-2 (SYM-PHQ2-GATE).
         answers = {**s.answers.get("PHQ-2", {}), **answers}
     ordered = tuple(sorted(answers.items(), key=lambda kv: int(kv[0])))
     return Response(s.response_id(instrument), instrument, ordered, status)

@@ -1,5 +1,5 @@
 """SYM-ADH-CROSS: missed doses together with a worsening score or an activation/discontinuation
-symptom raise one alert that cites both (issue 7; domain §3.3 and §1.4)."""
+symptom raise one alert that cites both (issue 7; see ADH-SSRI-DISC, ADH-BZD-STOP)."""
 
 from __future__ import annotations
 
@@ -12,13 +12,13 @@ from services.symptoms.rules.model import (
     Finding,
     PatientContext,
     Report,
-    RuleInfo,
     Severity,
     Trigger,
     evidence,
 )
 from services.symptoms.rules.table import ACTIVATION, FINISH
 from services.symptoms.rules.thresholds import Thresholds
+from shared.catalogue import RuleInfo
 
 RULE = RuleInfo(
     "SYM-ADH-CROSS",
@@ -27,7 +27,7 @@ RULE = RuleInfo(
     "benzodiazepine; checked on the symptom event and on each later missed dose; one alert per "
     "symptom event, citing the doses and the symptom",
     "{cross_severity}; P1 for severe anxiety with missed benzodiazepine doses",
-    "issue 7; domain §3.3 ADH-SSRI-DISC / ADH-BZD-STOP, §1.4 GAD-7 note [D]",
+    "issue 7; ADH-SSRI-DISC / ADH-BZD-STOP, SYM-GAD7-SEVERE benzodiazepine note [D]",
 )
 RULES = (RULE,)
 WORSENING_RULES = frozenset({"SYM-PHQ9-WORSEN", "SYM-GAD7-WORSEN", "SYM-PCL5-WORSEN"})

@@ -1,4 +1,4 @@
-"""SYM-CSSRS-TRIAGE (domain §1.6): Columbia screener answers to a risk level and a priority."""
+"""SYM-CSSRS-TRIAGE: Columbia screener answers to a risk level and a priority."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from collections.abc import Mapping
 from typing import Literal
 
 from services.symptoms.rules.instruments import CSSRS_RISK_LOINC, describe_item
-from services.symptoms.rules.model import Finding, RuleInfo, evidence
+from services.symptoms.rules.model import Finding, evidence
+from shared.catalogue import RuleInfo
 
 Risk = Literal["none", "low", "moderate", "high"]
 
@@ -15,7 +16,7 @@ RULE = RuleInfo(
     "C-SSRS screener, per answer as it arrives and on completion: Q4 or Q5 yes, or Q6 yes with "
     "6b yes or unanswered -> high; Q3 yes, or Q6 yes with 6b no -> moderate; Q1/Q2 yes -> low",
     "high P0; moderate P1; low P1; crisis text for every positive",
-    "domain §1.6 [V] high-risk row; colour tiers [S]; priorities [D]",
+    "[V] C-SSRS screener high-risk row; colour tiers [S]; priorities [D]",
 )
 
 ACTIONS: dict[Risk, str] = {

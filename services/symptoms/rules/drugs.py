@@ -1,4 +1,4 @@
-"""Drug contexts (domain §2.3 'Drug context'): which plans make a rule relevant, and how."""
+"""Drug contexts (the SE-* rules' 'Drug context'): which plans make a rule relevant, and how."""
 
 from __future__ import annotations
 

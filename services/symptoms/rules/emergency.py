@@ -1,8 +1,8 @@
-"""SE-ANY-EMERGENCY on free text (domain §2.3 universal override): crisis language to categories.
+"""SE-ANY-EMERGENCY on free text (the universal override): crisis language to categories.
 
 The phrases are the shared screen's (shared/lexicon/crisis.py), the same the dispatcher reads an
-inbound SMS with. Negation ("I don't want to die") is not parsed: when in doubt, escalate (domain
-§2.3). The categories, never the text, go into the alert."""
+inbound SMS with. Negation ("I don't want to die") is not parsed: when in doubt, escalate
+(SE-ANY-EMERGENCY). The categories, never the text, go into the alert."""
 
 from __future__ import annotations
 

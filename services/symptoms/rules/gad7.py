@@ -1,26 +1,27 @@
-"""GAD-7 rules (domain §1.4): severe anxiety and worsening; GAD-7 has no safety item."""
+"""GAD-7 rules (SYM-GAD7-*): severe anxiety and worsening; GAD-7 has no safety item."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from services.symptoms.rules.model import Finding, PatientContext, RuleInfo
+from services.symptoms.rules.model import Finding, PatientContext
 from services.symptoms.rules.scoring import Score
 from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.trends import change, total_evidence
+from shared.catalogue import RuleInfo
 
 SEVERE = RuleInfo(
     "SYM-GAD7-SEVERE",
     "GAD-7 total (70274-6) >= {gad7_severe_min}",
     "{gad7_severe_severity} (P3 or P2 per clinic)",
-    "domain §1.4 [V] cut-points, priority [D]",
+    "[V] cut-points (Spitzer 2006), priority [D]",
 )
 WORSEN = RuleInfo(
     "SYM-GAD7-WORSEN",
     "GAD-7 total up >= {gad7_worsen_points} points on the previous total within "
     "{compare_window_days} d",
     "P3",
-    "domain §1.4 [D]",
+    "[D] design default, configurable",
 )
 RULES = (SEVERE, WORSEN)
 

@@ -1,10 +1,10 @@
-"""The instruments of domain §1: items with their LOINC codes, answer scales, totals and bands."""
+"""The instruments (SYM-* rules): items with their LOINC codes, answer scales, totals and bands."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-# The PHQ/GAD 4-point frequency scale (domain §1.1) [V].
+# The PHQ/GAD 4-point frequency scale, LOINC answer codes [V].
 FREQUENCY_ANSWERS = {0: "LA6568-5", 1: "LA6569-3", 2: "LA6570-1", 3: "LA6571-9"}
 YES_NO_ANSWERS = {0: "LA32-8", 1: "LA33-6"}  # C-SSRS: No / Yes [V]
 
@@ -72,7 +72,7 @@ PHQ2 = Instrument(
     name="PHQ-2",
     items={"1": "44250-9", "2": "44255-8"},
     max_value=3,
-    total_loinc="55758-7",  # [S]: seen in code maps only (domain §1.3, open item 2)
+    total_loinc="55758-7",  # [S]: seen in code maps only, not yet confirmed
     panel_loinc="55757-9",
     answer_codes=FREQUENCY_ANSWERS,
 )
@@ -89,13 +89,13 @@ GAD7 = Instrument(
         "7": "69736-7",
     },
     max_value=3,
-    total_loinc="70274-6",  # never the panel code 69737-5 (domain §1.4 pitfall)
+    total_loinc="70274-6",  # never the panel code 69737-5 (a common mix-up)
     panel_loinc="69737-5",
     bands=(Band(0, "minimal"), Band(5, "mild"), Band(10, "moderate"), Band(15, "severe")),
     answer_codes=FREQUENCY_ANSWERS,
 )
 
-# PCL-5: item and total LOINC codes are unverified (91006-2 is [U], domain open item 2), so none
+# PCL-5: item and total LOINC codes are unverified (91006-2 is [U], an open question), so none
 # are emitted; and there are no empirically derived severity bands, so none are invented.
 PCL5 = Instrument(
     name="PCL-5",
@@ -118,7 +118,7 @@ CSSRS = Instrument(
     },
     max_value=1,
     total_loinc=None,
-    panel_loinc=None,  # not verified (domain §1.6): the items carry the codes
+    panel_loinc=None,  # not verified: the items carry the codes
     scored=False,
     answer_codes=YES_NO_ANSWERS,
 )
@@ -126,7 +126,8 @@ CSSRS_RISK_LOINC = "93374-7"  # derived suicide risk level
 
 INSTRUMENTS: dict[str, Instrument] = {i.name: i for i in (PHQ9, PHQ2, GAD7, PCL5, CSSRS)}
 
-# PCL-5 DSM-5 clusters (domain §1.5): B intrusion, C avoidance, D cognition/mood, E arousal.
+# PCL-5 DSM-5 clusters (SYM-PCL5-PROVISIONAL): B intrusion, C avoidance, D cognition/mood,
+# E arousal.
 PCL5_CLUSTERS: dict[str, tuple[range, int]] = {
     "B": (range(1, 6), 1),
     "C": (range(6, 8), 1),

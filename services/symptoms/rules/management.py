@@ -1,4 +1,5 @@
-"""Review items: tolerability (domain §2.1), the clinic's common side-effect strategies, rest."""
+"""Review items: SE-TOLERABILITY, the clinic's common side-effect strategies (SE-COMMON), the
+rest (SE-OTHER)."""
 
 from __future__ import annotations
 
@@ -6,14 +7,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from services.symptoms.rules.drugs import is_stop_sensitive
-from services.symptoms.rules.model import (
-    Finding,
-    PatientContext,
-    Report,
-    RuleInfo,
-    Severity,
-    evidence,
-)
+from services.symptoms.rules.model import Finding, PatientContext, Report, Severity, evidence
+from shared.catalogue import RuleInfo
 
 
 @dataclass(frozen=True)
@@ -43,20 +38,20 @@ TOLERABILITY = RuleInfo(
     "any side effect rated 3 (severe) not already cited by a more urgent rule, or the patient "
     "says they stopped a drug",
     "P2; P1 when the stopped drug is lithium, clozapine, lamotrigine or a benzodiazepine",
-    "domain §2.1 [D]; stop-sensitive drugs from §3.3 ADH-LITHIUM/BZD-STOP/CLOZ-48H/LTG-GAP",
+    "[D]; stop-sensitive drugs as in ADH-LITHIUM, ADH-BZD-STOP, ADH-CLOZ-48H, ADH-LTG-GAP",
 )
 COMMON = RuleInfo(
     "SE-COMMON",
     "a common side effect not cited by a red-flag rule: weight_gain; fatigue or drowsiness; "
     "gi_upset, nausea or diarrhoea",
     "P3 review item carrying the clinic's strategy (moderate impact)",
-    "clinic management table; domain §2.1 [U]",
+    "clinic management table (rules/management.py) [U]",
 )
 OTHER = RuleInfo(
     "SE-OTHER",
     "any other reported symptom (severity >= 1) no rule cited",
     "P3 review at the next visit",
-    "domain §2.1 [D] (nothing reported is dropped)",
+    "[D] (nothing reported is dropped)",
 )
 RULES = (TOLERABILITY, COMMON, OTHER)
 

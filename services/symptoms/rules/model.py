@@ -21,16 +21,6 @@ def rank(severity: Severity) -> int:
 
 
 @dataclass(frozen=True)
-class RuleInfo:
-    """One line of the rule catalogue; `trigger` may name thresholds as {field}."""
-
-    rule_id: str
-    trigger: str
-    severity: str
-    source: str
-
-
-@dataclass(frozen=True)
 class Drug:
     """A medication plan as the rules see it (active, or stopped recently)."""
 
@@ -174,7 +164,7 @@ class Finding:
     def dedup_key(self, patient_id: str) -> str:
         """Patient + rule + the response, session or report it came from + severity."""
         # The severity is part of the key so a later, more urgent finding for the same session is
-        # a new alert, never collapsed into an open, less urgent one (domain ESC-DEDUPE).
+        # a new alert, never collapsed into an open, less urgent one (ESC-DEDUPE).
         key = f"{patient_id}:{self.rule_id}:{self.scope}:{self.severity}"
         if len(key) <= 200:
             return key

@@ -1,16 +1,10 @@
-"""APPT-NOSHOW-RISK (domain §4.2): a no-show is a risk signal after a recent high-risk flag."""
+"""APPT-NOSHOW-RISK: a no-show is a risk signal after a recent high-risk flag."""
 
 from __future__ import annotations
 
-from services.symptoms.rules.model import (
-    Finding,
-    PatientContext,
-    RuleInfo,
-    Severity,
-    evidence,
-    rank,
-)
+from services.symptoms.rules.model import Finding, PatientContext, Severity, evidence, rank
 from services.symptoms.rules.thresholds import Thresholds
+from shared.catalogue import RuleInfo
 
 RULE = RuleInfo(
     "APPT-NOSHOW-RISK",
@@ -18,7 +12,7 @@ RULE = RuleInfo(
     "total >= {phq9_severe_min}, any positive C-SSRS) in the last {noshow_lookback_days} d; "
     "or with a P2 alert (when noshow_on_p2)",
     "P1; P2 after a P2 alert only",
-    "issue 7; domain §4.2 [D] ('P2/P1 if recent high-risk flag')",
+    "issue 7; [D] ('P2/P1 if recent high-risk flag')",
 )
 RULES = (RULE,)
 HIGH_RISK_KINDS = frozenset(

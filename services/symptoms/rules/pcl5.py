@@ -1,4 +1,4 @@
-"""PCL-5 rules (domain §1.5): change by reliable / meaningful points and the provisional cut-point.
+"""PCL-5 rules (SYM-PCL5-*): change by reliable / meaningful points and the provisional cut-point.
 
 There are no empirically derived PCL-5 severity bands, so none are used or shown."""
 
@@ -6,10 +6,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from services.symptoms.rules.model import Finding, PatientContext, RuleInfo, evidence
+from services.symptoms.rules.model import Finding, PatientContext, evidence
 from services.symptoms.rules.scoring import Score, pcl5_dsm_rule
 from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.trends import change, previous, total_evidence
+from shared.catalogue import RuleInfo
 
 WORSEN = RuleInfo(
     "SYM-PCL5-WORSEN",
@@ -17,14 +18,14 @@ WORSEN = RuleInfo(
     "{pcl5_reliable_change} points (reliable change) on the previous total within "
     "{compare_window_days} d",
     "P2 (meaningful); P3 (reliable)",
-    "domain §1.5 [V] change thresholds (Blevins 2015, Bovin 2016), priorities [D]",
+    "[V] change thresholds (Blevins 2015, Bovin 2016), priorities [D]",
 )
 PROVISIONAL = RuleInfo(
     "SYM-PCL5-PROVISIONAL",
     "PCL-5 total reaches the cut-point {pcl5_cutoff} (first time, or from below it); the DSM-5 "
     "cluster rule is cited",
     "P3 (clinician assessment)",
-    "domain §1.5 [V] cut-point 31-33, configurable; rule [D]",
+    "[V] cut-point 31-33 (Bovin 2016), configurable; rule [D]",
 )
 RULES = (WORSEN, PROVISIONAL)
 

@@ -1,17 +1,18 @@
-"""SYM-PHQ2-GATE (domain §1.3): a positive PHQ-2 asks for the full PHQ-9 in the same session."""
+"""SYM-PHQ2-GATE: a positive PHQ-2 asks for the full PHQ-9 in the same session."""
 
 from __future__ import annotations
 
-from services.symptoms.rules.model import Finding, RuleInfo
+from services.symptoms.rules.model import Finding
 from services.symptoms.rules.scoring import Score
 from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.trends import total_evidence
+from shared.catalogue import RuleInfo
 
 GATE = RuleInfo(
     "SYM-PHQ2-GATE",
     "PHQ-2 total >= {phq2_gate_min} (items 1-2 answered)",
     "P3 (continue with PHQ-9 items 3-9 in the same session); PHQ-2 never screens suicidality",
-    "domain §1.3 [V] cut-points (Kroenke 2003, Arroll 2010), gate [D]",
+    "[V] cut-points (Kroenke 2003, Arroll 2010), gate [D]",
 )
 RULES = (GATE,)
 

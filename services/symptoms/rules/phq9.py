@@ -1,4 +1,4 @@
-"""PHQ-9 rules (domain §1.2): item 9 on its own, severe total, worsening, non-response."""
+"""PHQ-9 rules (SYM-PHQ9-*): item 9 on its own, severe total, worsening, non-response."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from services.symptoms.rules.model import (
     Drug,
     Finding,
     PatientContext,
-    RuleInfo,
     ScoreRecord,
     Severity,
     evidence,
@@ -18,39 +17,40 @@ from services.symptoms.rules.model import (
 from services.symptoms.rules.scoring import Score
 from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.trends import change, total_evidence
+from shared.catalogue import RuleInfo
 
 ITEM9 = RuleInfo(
     "SYM-PHQ9-ITEM9",
     "PHQ-9 item 9 (44260-8) >= 1, evaluated the moment it is answered (SMS item or completed "
     "response), never suppressed by the total",
     "P1 + crisis text; P0 if a C-SSRS high-risk answer in the last {cssrs_recent_days} d",
-    "domain §1.2 [V] (MII: any positive response regardless of total); priorities [D]",
+    "[V] MII: any positive response regardless of total; priorities [D]",
 )
 BAND = RuleInfo(
     "SYM-PHQ9-BAND",
     "total (44261-6) and band computed only when all 9 items are answered; never prorated",
     "no alert (scoring: minimal 0-4, mild 5-9, moderate 10-14, mod. severe 15-19, severe 20-27)",
-    "domain §1.2 [V] bands (Kroenke 2001), completeness [D]",
+    "[V] bands (Kroenke 2001), completeness [D]",
 )
 SEVERE = RuleInfo(
     "SYM-PHQ9-SEVERE",
     "PHQ-9 total >= {phq9_severe_min}",
     "P2 (item 9 / C-SSRS raise their own, more urgent alerts)",
-    "domain §1.2 [D]",
+    "[D] design default, configurable",
 )
 WORSEN = RuleInfo(
     "SYM-PHQ9-WORSEN",
     "PHQ-9 total up >= {phq9_worsen_points} points on the previous total within "
     "{compare_window_days} d",
     "P2",
-    "domain §1.2 [D]",
+    "[D] design default, configurable",
 )
 NONRESPONSE = RuleInfo(
     "SYM-PHQ9-NONRESPONSE",
     "on an antidepressant >= {phq9_nonresponse_after_days} d and < 50% reduction from an index "
     "PHQ-9 >= {phq9_baseline_min} (not repeated within {repeat_review_days} d)",
     "P3 (medication review)",
-    "domain §1.2 [V] HEDIS response definition, rule [D]",
+    "[V] HEDIS response definition (>= 50% reduction), rule [D]",
 )
 RULES = (ITEM9, BAND, SEVERE, WORSEN, NONRESPONSE)
 

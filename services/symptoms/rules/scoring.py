@@ -1,4 +1,5 @@
-"""Scoring (domain §1): totals only when every item is answered, bands only where validated."""
+"""Scoring (as SYM-PHQ9-BAND): totals only when every item is answered, bands only where
+validated."""
 
 from __future__ import annotations
 

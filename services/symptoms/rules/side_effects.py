@@ -1,7 +1,7 @@
-"""The red-flag table of domain §2.3 as data: drug context, symptom tiers, priority, action.
+"""The side-effect red-flag table (SE-*) as data: drug context, symptom tiers, priority, action.
 
 Drug-toxicity rows live here; the neuropsychiatric rows and the safety net in
-side_effects_psych.py. TABLE is the whole table, in the domain's order."""
+side_effects_psych.py. TABLE is the whole table, in catalogue order."""
 
 from __future__ import annotations
 
@@ -20,7 +20,7 @@ TOXICITY: tuple[Row, ...] = (
             Tier("P1", any_of("clonus", all_of(NEURO, AUTONOMIC))),
         ),
         "Same-day assessment for serotonin toxicity; review recent dose changes and co-medication.",
-        "domain §2.3 [V] Hunter criteria as self-reportable combinations, priorities [D]",
+        "[V] Hunter criteria as self-reportable combinations, priorities [D]",
     ),
     Row(
         "SE-NMS",
@@ -35,7 +35,7 @@ TOXICITY: tuple[Row, ...] = (
             Tier("P1", Sym("muscle_stiffness")),
         ),
         "Same-day assessment: rigidity on an antipsychotic (NMS / EPS).",
-        "domain §2.3 [V] tetrad, priorities [D]",
+        "[V] NMS tetrad, priorities [D]",
     ),
     Row(
         "SE-LITHIUM-TOX",
@@ -63,7 +63,7 @@ TOXICITY: tuple[Row, ...] = (
         ),
         "Same-day contact: lithium level; advise per clinician (label: stop and call if these "
         "occur).",
-        "domain §2.3 [V] FDA label, priorities [D]",
+        "[V] lithium FDA label (toxicity), priorities [D]",
     ),
     Row(
         "SE-CLOZ-NEUTRO",
@@ -80,7 +80,7 @@ TOXICITY: tuple[Row, ...] = (
             ),
         ),
         "Same-day ANC and clinical review.",
-        "domain §2.3 [V] Clozaril PI, priorities [D]",
+        "[V] Clozaril PI (neutropenia), priorities [D]",
     ),
     Row(
         "SE-CLOZ-OTHER",
@@ -118,7 +118,7 @@ TOXICITY: tuple[Row, ...] = (
             Tier("P2", Sym("constipation")),
         ),
         "Clinical review of clozapine adverse effects (bowel, heart, blood pressure).",
-        "domain §2.3 [V] FDA DSC 2020 (constipation); myocarditis timing [U]; priorities [D]",
+        "[V] FDA DSC 2020 (constipation); myocarditis timing [U]; priorities [D]",
     ),
     Row(
         "SE-LTG-RASH",
@@ -143,7 +143,7 @@ TOXICITY: tuple[Row, ...] = (
         ),
         "Contact the patient today; prescriber decides whether to stop (do not advise stopping by "
         "text).",
-        "domain §2.3 [V] boxed warning, Med Guide; priorities [D]",
+        "[V] lamotrigine boxed warning, Med Guide; priorities [D]",
     ),
     Row(
         "SE-VPA",
@@ -170,7 +170,7 @@ TOXICITY: tuple[Row, ...] = (
             ),
         ),
         "Same-day evaluation (liver tests, lipase, ammonia as indicated).",
-        "domain §2.3 [V] label, priorities [D]",
+        "[V] valproate label, priorities [D]",
     ),
 )
 

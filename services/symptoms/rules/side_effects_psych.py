@@ -1,4 +1,4 @@
-"""Red flags of domain §2.3, neuropsychiatric rows: akathisia, activation, withdrawal,
+"""Side-effect red flags (SE-*), neuropsychiatric rows: akathisia, activation, withdrawal,
 the 'other high-severity' rows, and the universal safety net."""
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             Tier("P1", Sym("restlessness")),
         ),
         "Same-day review: possible akathisia (do not treat as anxiety with a dose increase).",
-        "domain §2.3 [V] Kalniunas 2021; priorities [D]",
+        "[V] Kalniunas 2021; priorities [D]",
     ),
     Row(
         "SE-ACTIVATION",
@@ -40,7 +40,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             Tier("P2", ACTIVATION, recent=ACTIVATION_WINDOW),
         ),
         "Review for activation / mania switch (check bipolar history).",
-        "domain §2.3 [V] FDA boxed warning 2004/2007; priorities [D]",
+        "[V] FDA boxed warning 2004/2007; priorities [D]",
     ),
     Row(
         "SE-BZD-WITHDRAWAL",
@@ -56,7 +56,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             ),
         ),
         "Same-day contact: withdrawal after stopping or missing doses; no abrupt stop.",
-        "domain §2.3 [V] FDA DSC 2020; priorities [D]",
+        "[V] FDA DSC 2020; priorities [D]",
     ),
     Row(
         "SE-BZD-RESP",
@@ -64,7 +64,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
         dc.BENZODIAZEPINE,
         (Tier("P0", any_of("shallow_breathing", Sym("drowsiness", 3)), action=CALL_NOW),),
         CALL_NOW,
-        "domain §2.3 [V] FDA DSC 2020",
+        "[V] FDA DSC 2020",
     ),
     Row(
         "SE-SSRI-DISC",
@@ -75,7 +75,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             Tier("P2", FINISH),
         ),
         "Next-business-day contact: discontinuation symptoms; distinguish from relapse.",
-        "domain §2.3 [V] CMAJ 2017; priorities [D]",
+        "[V] CMAJ 2017; priorities [D]",
     ),
     Row(
         "SE-MAOI-CRISIS",
@@ -83,7 +83,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
         dc.MAOI,
         (Tier("P0", Sym("severe_headache")),),
         CALL_NOW + " Possible hypertensive crisis.",
-        "domain §2.3 other rows [U]",
+        "[U] MAOI labels (hypertensive crisis)",
     ),
     Row(
         "SE-PRIAPISM",
@@ -91,7 +91,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
         dc.PRIAPISM_CTX,
         (Tier("P0", Sym("priapism")),),
         CALL_NOW + " Emergency care for priapism.",
-        "domain §2.3 other rows [U]",
+        "[U] trazodone and antipsychotic labels (priapism)",
     ),
     Row(
         "SE-HYPERGLYCAEMIA",
@@ -102,7 +102,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             Tier("P1", all_of("extreme_thirst", "polyuria")),
         ),
         "Same-day glucose check.",
-        "domain §2.3 other rows [U]",
+        "[U] antipsychotic class labelling (hyperglycaemia)",
     ),
     Row(
         "SE-HYPONATRAEMIA",
@@ -110,7 +110,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
         dc.SSRI_SNRI,
         (Tier("P1", any_of("confusion", "falls"), min_age="elderly_age"),),
         "Same-day sodium level.",
-        "domain §2.3 other rows [U] (SNRI added [U])",
+        "[U] SSRI labels (hyponatraemia, older adults); SNRI added [U]",
     ),
     Row(
         "SE-TD",
@@ -118,7 +118,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
         dc.ANTIPSYCHOTIC,
         (Tier("P3", Sym("involuntary_movements")),),
         "AIMS examination at the next visit.",
-        "domain §2.3 other rows [U]",
+        "[U] antipsychotic labels (tardive dyskinesia)",
     ),
     Row(
         "SE-SUICIDAL",
@@ -139,7 +139,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             ),
         ),
         "Clinician contact; C-SSRS.",
-        "domain §2.3 SE-ACTIVATION 'per §1.6', every patient [D]",
+        "SE-ACTIVATION row: suicidal thoughts per SYM-CSSRS-TRIAGE; every patient [D]",
     ),
     Row(
         "SE-FAINTING",
@@ -147,7 +147,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
         dc.UNIVERSAL,
         (Tier("P1", Sym("fainting")),),
         "Same-day contact (orthostasis, arrhythmia).",
-        "domain §2.3 other rows [U]",
+        "[U] orthostasis / arrhythmia warnings",
         fallback=True,
     ),
     Row(
@@ -167,7 +167,7 @@ NEUROPSYCHIATRIC: tuple[Row, ...] = (
             ),
         ),
         CALL_NOW + " Crisis text (988/911) sent.",
-        "domain §2.3 universal override [D]; free text in rules/emergency.py",
+        "universal override [D]; free text in rules/emergency.py",
         fallback=True,
     ),
 )

@@ -1,4 +1,4 @@
-"""The shape of a red-flag row (domain §2.3) and the named symptom groups the rows share."""
+"""The shape of a red-flag row (SE-*) and the named symptom groups the rows share."""
 
 from __future__ import annotations
 
@@ -51,7 +51,7 @@ class Row:
 
 
 NEURO = any_of("clonus", "tremor", "coarse_tremor", "muscle_stiffness", label="neuromuscular")
-# Domain §2.3: "treat combinations of tremor/jerks + sweating/agitation/fever as suspect";
+# SE-SEROTONIN: combinations of tremor/jerks + sweating/agitation/fever are treated as suspect;
 # confusion and a racing heart are the tetrad's mental and autonomic signs. Diarrhoea alone is
 # too common on SSRIs to pair with a tremor.
 AUTONOMIC = any_of(

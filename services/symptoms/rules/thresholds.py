@@ -1,4 +1,5 @@
-"""Every clinical threshold the rules use, with the domain defaults; all configurable."""
+"""Every clinical threshold the rules use, with its default (docs/clinical-rules.md); all
+configurable."""
 
 from __future__ import annotations
 
@@ -8,11 +9,11 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 
 class Thresholds(BaseModel):
-    """Rule thresholds; MTM_SYMPTOMS__<FIELD> overrides each one (domain §§1-4 defaults)."""
+    """Rule thresholds; MTM_SYMPTOMS__<FIELD> overrides each one."""
 
     model_config = ConfigDict(frozen=True)
 
-    # PHQ-2 / PHQ-9 (domain §1.2, §1.3)
+    # PHQ-2 / PHQ-9 (SYM-PHQ2-GATE, SYM-PHQ9-*)
     phq2_gate_min: int = Field(
         default=3, ge=2, le=6, description="PHQ-2 total that gates the PHQ-9."
     )
@@ -34,7 +35,7 @@ class Thresholds(BaseModel):
     repeat_review_days: int = Field(
         default=28, ge=1, le=365, description="A P3 review flag is not repeated within this."
     )
-    # GAD-7 (domain §1.4)
+    # GAD-7 (SYM-GAD7-*)
     gad7_severe_min: int = Field(
         default=15, ge=10, le=21, description="SYM-GAD7-SEVERE total (severe band)."
     )
@@ -42,7 +43,7 @@ class Thresholds(BaseModel):
         default="P3", description="Priority of SYM-GAD7-SEVERE (P3 or P2 per clinic)."
     )
     gad7_worsen_points: int = Field(default=5, ge=1, le=21, description="SYM-GAD7-WORSEN increase.")
-    # PCL-5 (domain §1.5): cut-point 31-33 verified; population-specific values exist.
+    # PCL-5 (SYM-PCL5-*): cut-point 31-33 verified; population-specific values exist.
     pcl5_cutoff: int = Field(default=33, ge=20, le=60, description="Provisional PTSD cut-point.")
     pcl5_reliable_change: int = Field(
         default=5, ge=1, le=80, description="PCL-5 reliable change (P3)."
@@ -50,14 +51,14 @@ class Thresholds(BaseModel):
     pcl5_meaningful_change: int = Field(
         default=10, ge=1, le=80, description="PCL-5 clinically meaningful change (P2)."
     )
-    # C-SSRS (domain §1.6): ideation questions cover the past month.
+    # C-SSRS (SYM-CSSRS-TRIAGE): ideation questions cover the past month.
     cssrs_recent_days: int = Field(
         default=30,
         ge=1,
         le=90,
         description="A C-SSRS high-risk answer this recent makes item 9 P0.",
     )
-    # Side effects (domain §2.3)
+    # Side effects (SE-*)
     activation_age_under: int = Field(default=25, ge=18, le=30, description="Boxed-warning ages.")
     activation_start_days: int = Field(
         default=60, ge=0, le=180, description="Activation window after an antidepressant start."
@@ -81,7 +82,7 @@ class Thresholds(BaseModel):
     discontinuation_missed_min: int = Field(
         default=2, ge=1, le=28, description="Missed doses that count as stopping (>= 48 h daily)."
     )
-    # Cross-stream and no-show (domain §3.3, §4.2)
+    # Cross-stream and no-show (SYM-ADH-CROSS, APPT-NOSHOW-RISK)
     cross_window_days: int = Field(default=7, ge=1, le=30, description="Missed doses this recent.")
     cross_missed_min: int = Field(default=2, ge=1, le=28, description="Missed doses that count.")
     cross_severity: Literal["P1", "P2", "P3"] = Field(
@@ -92,7 +93,7 @@ class Thresholds(BaseModel):
     )
     noshow_on_p2: bool = Field(
         default=True,
-        description="A no-show after a recent P2 alert raises P2 (domain §4.2 'P2/P1').",
+        description="A no-show after a recent P2 alert raises P2 (APPT-NOSHOW-RISK 'P2/P1').",
     )
 
     @model_validator(mode="after")
