@@ -25,7 +25,12 @@ from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
 from services.escalation.model import AlertState, Page
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import Step, repeat_targets, resolve, wait_before
-from services.escalation.rules.reach import within_caps
+from services.escalation.rules.reach import (
+    PageOutcome,
+    after_undelivered,
+    rungs_failed,
+    within_caps,
+)
 from services.escalation.rules.roster import on_call
 from shared.idempotency import ClaimState
 from shared.timers import Timer
@@ -240,7 +245,8 @@ async def _within_caps(
     deps: Deps, pipe: Pipeline, state: AlertState, targets: Targets, now: datetime
 ) -> tuple[list[tuple[str, str]], list[ob.Op], list[str]]:
     """The pages of a step that fit the hourly caps, the warning for those held back, and the
-    counter keys to increment for the ones kept."""
+    counter keys to increment for the ones kept. The fallback's page is never held back: it is
+    the one page of an alert whose every rung failed (counted all the same)."""
     config, keys = deps.config, deps.store.keys
     # An hour of the ladder's time: TIME_SCALE shortens it with every other wait.
     hour = str(int(now.timestamp() // (3600 * config.time_scale)))
@@ -252,7 +258,7 @@ async def _within_caps(
     for cid, role in targets.pages:
         clinician_key = keys.pages_in_hour("clinician", cid, hour)
         to_them = int(await pipe.get(clinician_key) or 0) + counters.count(clinician_key)
-        if within_caps(
+        if targets.fallback or within_caps(
             alert_pages=sent + len(kept),
             clinician_pages=to_them,
             per_alert=config.max_pages_per_alert_per_hour,
@@ -320,25 +326,29 @@ async def _commit(
     idle = found.nobody and rung is not None and rung.is_repeat and not found.fallback
     idle_rounds = state.idle_rounds + (1 if idle else 0)
     wait = wait_before(plan, step + 1 - state.base - idle_rounds)
-    if found.nobody and not found.fallback and wait is not None:
+    if found.nobody and wait is not None:
         # Nobody at all to page: go straight on to the next rung; after the last, look again
         # soon (those looks do not count as repeat rounds).
         retry = deps.config.nobody_retry_seconds * deps.config.time_scale
         wait = 0.0 if rung is not None and not rung.is_repeat else min(wait, retry)
-    due = now + timedelta(seconds=wait) if wait is not None else None
-    if due is None:
-        ops.append(_exhausted_warning(state, now))
+    reason = "no_one_on_call" if found.nobody and not found.fallback else "no_ack"
     state = state.model_copy(
         update={
             "step": step,
             "next_step": step + 1,
-            "next_due": due,
             "pages": [*state.pages, *pages],
-            "next_reason": "no_one_on_call" if found.nobody and not found.fallback else "no_ack",
             "fallback_paged": state.fallback_paged or found.fallback,
             "idle_rounds": idle_rounds,
         }
     )
+    if rung is not None and not rung.is_repeat and not pages and not found.fallback:
+        # A rung that paged nobody (nobody on call, or every page held back by a cap) is a rung
+        # that failed: on at once, to the fallback once every rung has failed.
+        wait, reason = _after_silent_rung(state, wait, reason)
+    due = now + timedelta(seconds=wait) if wait is not None else None
+    if due is None:
+        ops.append(_exhausted_warning(state, now))
+    state = state.model_copy(update={"next_due": due, "next_reason": reason})
     if due is not None:
         ops.append(ob.schedule(ALERT_TIMERS, alert_id, due, {"step": step + 1}))
     if not await deps.claims.complete(claim, pipe=pipe):
@@ -358,6 +368,27 @@ async def _commit(
         "clinician_ids": [c for c, _ in targets],
         "next_due": due,
     }
+
+
+def _after_silent_rung(
+    state: AlertState, wait: float | None, reason: str
+) -> tuple[float | None, str]:
+    """The wait and reason after a rung step that paged nobody (see `_commit`)."""
+    action = after_undelivered(
+        next_step=state.step_plan(state.next_step),
+        rungs_failed=rungs_failed(
+            [PageOutcome(p.step, p.delivered, p.failed) for p in state.pages],
+            base=state.base,
+            rungs=len(state.ladder.targets),
+            fired_step=state.step,
+        ),
+        fallback_paged=state.fallback_paged,
+    )
+    if action == "next_rung":
+        return 0.0, reason
+    if action == "fallback":
+        return 0.0, "unreachable"
+    return wait, reason
 
 
 def _exhausted_warning(state: AlertState, now: datetime) -> ob.Op:

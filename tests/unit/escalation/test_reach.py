@@ -270,3 +270,27 @@ def test_page_bound_of_the_default_p0() -> None:
     )
     assert page_bound(plan, people=5, per_alert_hour=60, hours=24) == 3 + 5 + 36 * 5
     assert page_bound(LadderPlan(mode="digest"), people=5, per_alert_hour=60, hours=24) == 0
+
+
+def site_out_fallback_in(page: NotificationRequested) -> Event:
+    """The site's numbers opted out; the fallback's reached."""
+    return delivered(page) if page.recipient.id.startswith("n-") else suppressed(page)
+
+
+async def test_the_fallback_page_is_never_held_back_by_a_cap() -> None:
+    """The site's people paged once already this hour (cap 1) page nobody for a second alert:
+    those rungs count as failed at once, and the fallback, though over its own cap, is paged."""
+    from tests.unit.escalation.conftest import make_harness
+
+    settings = make_settings(max_pages_per_clinician_per_hour=1)
+    async with make_harness(settings, FakeClock(T0)) as h:
+        await start_with_network(h)
+        for alert_id in ("al-1", "al-2"):  # the fallback's hourly page budget used by al-1
+            await h.publish(alert(alert_id, dedup_key=f"p-1:{alert_id}"))
+            await h.fire()
+            seen = 0
+            for _ in range(4):
+                seen = await answer_pages(h, seen, site_out_fallback_in)
+        fallback = [p.recipient.id for p in h.pages() if p.recipient.id.startswith("n-")]
+        assert fallback == [NETWORK_PRIMARY, NETWORK_BACKUP] * 2
+        assert len(warnings(h, "no_reachable_on_call")) == 2
