@@ -33,7 +33,7 @@ help:
 install: .venv/.installed
 
 demo: install
-	@$(PY) -m services.demo
+	@$(PY) -m demo
 
 # Starts Kafka and Redis unless they already run, and stops them afterwards only if it started them.
 test: install

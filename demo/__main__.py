@@ -1,4 +1,4 @@
-"""`python -m services.demo` (`make demo`): play the scripted days, print timeline and summary."""
+"""`python -m demo` (`make demo`): play the scripted days, print timeline and summary."""
 
 from __future__ import annotations
 
@@ -6,12 +6,12 @@ import argparse
 import asyncio
 import sys
 
-from services.demo.run import run
+from demo.run import run
 from shared.logging import configure_logging
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m services.demo", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m demo", description=__doc__)
     parser.add_argument(
         "--log-level",
         default="WARNING",

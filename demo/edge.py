@@ -12,7 +12,7 @@ import httpx
 from redis.asyncio import Redis
 from twilio.request_validator import RequestValidator
 
-from services.demo.steps import Inbound
+from demo.steps import Inbound
 from services.gateway.endpoints import make_app
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.settings import GatewaySettings

@@ -20,10 +20,10 @@ import fakeredis
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from demo.edge import Edge
+from demo.steps import Inbound
 from services.adherence.app import build as build_adherence
 from services.adherence.settings import AdherenceSettings
-from services.demo.edge import Edge
-from services.demo.steps import Inbound
 from services.dispatcher.app import build as build_dispatcher
 from services.dispatcher.sender import FakeSms
 from services.dispatcher.settings import DispatcherSettings

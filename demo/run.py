@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from services.demo.network import network
-from services.demo.script import END, START, script
-from services.demo.steps import Inbound
-from services.demo.summary import summary
-from services.demo.timeline import Timeline
+from demo.network import network
+from demo.script import END, START, script
+from demo.steps import Inbound
+from demo.summary import summary
+from demo.timeline import Timeline
 from services.dispatcher.sender import FakeSms
 from shared.clock import FakeClock
 

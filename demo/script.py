@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from services.demo.cast import (
+from demo.cast import (
     ANA,
     AUSTIN,
     DALE,
@@ -32,7 +32,7 @@ from services.demo.cast import (
     Plan,
     Roster,
 )
-from services.demo.steps import (
+from demo.steps import (
     Ack,
     Book,
     Directory,

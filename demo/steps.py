@@ -11,7 +11,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Protocol, TypedDict
 from uuid import UUID
 
-from services.demo.cast import (
+from demo.cast import (
     CLINICIANS,
     Appointment,
     Clinician,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 
-from services.demo.cast import WHO
-from services.demo.timeline import KIND, Timeline, local
+from demo.cast import WHO
+from demo.timeline import KIND, Timeline, local
 
 SEVERITIES = ("P0", "P1", "P2", "P3")
 

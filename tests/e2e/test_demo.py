@@ -27,7 +27,7 @@ class Run:
 def _run(seed: str, **env: str) -> Run:
     started = time.monotonic()
     done = subprocess.run(
-        [sys.executable, "-m", "services.demo"],
+        [sys.executable, "-m", "demo"],
         cwd=ROOT,
         env={**os.environ, "PYTHONHASHSEED": seed, **env},
         capture_output=True,
