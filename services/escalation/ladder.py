@@ -167,7 +167,12 @@ async def page_targets(
         ]
         everyone = repeat_targets([*state.paged_ids, *(c for c in now_on_call if c)])
         unreachable = await deps.store.unreachable()
-        reachable = [cid for cid in everyone if cid not in unreachable]
+        # Who a page of this alert already reached first: when a cap holds pages back, it holds
+        # back the numbers that have not answered, not the one that can act.
+        reached = {p.clinician_id for p in state.pages if p.delivered}
+        reachable = sorted(
+            (cid for cid in everyone if cid not in unreachable), key=lambda c: c not in reached
+        )
         if not everyone:
             return Targets(nobody=True)  # the rungs already warned
         return Targets(pages=[(cid, "repeat") for cid in reachable])
@@ -323,7 +328,9 @@ async def _commit(
         page, page_ops = page_ops_for(deps, state, step, clinician_id, role, now)
         pages.append(page)
         ops.extend(page_ops)
-    idle = found.nobody and rung is not None and rung.is_repeat and not found.fallback
+    # A round that found nobody at all, and the fallback's step, are not repeat rounds: the
+    # ladder still has all of its MAX_REPEATS after them.
+    idle = found.fallback or (found.nobody and rung is not None and rung.is_repeat)
     idle_rounds = state.idle_rounds + (1 if idle else 0)
     wait = wait_before(plan, step + 1 - state.base - idle_rounds)
     if found.nobody and wait is not None:

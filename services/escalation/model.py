@@ -63,8 +63,8 @@ class AlertState(BaseModel):
     fallback_paged: bool = False
     """Every rung failed to deliver and the fallback roster was paged (once per alert)."""
     idle_rounds: int = 0
-    """Repeat rounds that found nobody at all on call: they look again soon and do not count
-    against the ladder's repeat rounds."""
+    """Steps that do not count against the ladder's repeat rounds: rounds that found nobody at
+    all on call (they look again soon) and the fallback's step."""
 
     @property
     def ladder(self) -> LadderPlan:

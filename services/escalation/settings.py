@@ -138,7 +138,10 @@ class EscalationSection(SiteSection):
         "None: the network-wide on-call (NETWORK_SITE).",
     )
     max_pages_per_alert_per_hour: int = Field(
-        default=60, ge=1, description="Pages of one alert in one clock hour at most."
+        default=90,
+        ge=1,
+        description="Pages of one alert in one clock hour at most (a P0 re-paging five people "
+        "every 5 minutes requests 60).",
     )
     max_pages_per_clinician_per_hour: int = Field(
         default=30,

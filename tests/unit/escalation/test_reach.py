@@ -294,3 +294,20 @@ async def test_the_fallback_page_is_never_held_back_by_a_cap() -> None:
         fallback = [p.recipient.id for p in h.pages() if p.recipient.id.startswith("n-")]
         assert fallback == [NETWORK_PRIMARY, NETWORK_BACKUP] * 2
         assert len(warnings(h, "no_reachable_on_call")) == 2
+
+
+async def test_the_fallback_then_all_repeat_rounds_with_the_reached_first(h: Harness) -> None:
+    await start_with_network(h)
+    await h.publish(alert())
+    await h.fire()
+    seen = 0
+    for _ in range(4):
+        seen = await answer_pages(h, seen, site_out_fallback_in)
+    for _ in range(12 * 4):  # four hours of 5-minute rounds
+        await h.advance(5 * MIN)
+        seen = await answer_pages(h, seen, site_out_fallback_in)
+    repeats = [p for p in h.mine(AlertPaged) if p.role == "repeat" and p.delivery == "requested"]
+    # The fallback's step is no repeat round: all 36 follow it, each to the two reached.
+    assert len(repeats) == 36 * 2
+    assert {p.clinician_id for p in repeats} == {NETWORK_PRIMARY, NETWORK_BACKUP}
+    assert len(warnings(h, "ladder_exhausted")) == 1

@@ -1,0 +1,1 @@
+"""Unreachable on-call (ESC-UNREACHABLE) on the real paging path; full form only."""
