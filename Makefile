@@ -23,7 +23,7 @@ help:
 	@echo "make local-up      Kafka, Redis, the fake Twilio and the six services as local processes"
 	@echo "make local-down    stop them all;  make local-status: what runs, pids, logs"
 	@echo "make up / down     docker compose: the stack on one host with Docker (make up-dev: fake Twilio)"
-	@echo "make generate      rewrite what is generated from the code (README tables, AsyncAPI, topics, Kafka users)"
+	@echo "make generate      rewrite what is generated from the code (docs/ references, AsyncAPI, topics, Kafka users)"
 
 .venv/.installed: pyproject.toml uv.lock
 	@command -v uv >/dev/null 2>&1 || python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet uv
@@ -98,7 +98,7 @@ up-dev:
 down:
 	$(COMPOSE_DEV) down
 
-# README event catalogue and configuration reference, docs/asyncapi/, deploy/k8s/topics/.
+# docs/events.md, docs/configuration.md, docs/clinical-rules.md, docs/asyncapi/, deploy/k8s/.
 generate: install
 	$(PY) -m deploy.generate
 

@@ -3,7 +3,8 @@
     python -m deploy.generate          # rewrite what is stale
     python -m deploy.generate --check  # exit 1 and name what is stale (what the tests do)
 
-What it derives: the event catalogue and configuration reference in README.md, the AsyncAPI
+What it derives: the event catalogue (docs/events.md) and the configuration reference
+(docs/configuration.md), the AsyncAPI
 document of each FastStream service in docs/asyncapi/, the topics in deploy/k8s/topics/
 (Strimzi KafkaTopic resources and the equivalent kafka-topics.sh script), each service's Kafka
 principal in deploy/k8s/users/ (Strimzi KafkaUser resources with their ACLs) and the clinical
@@ -20,7 +21,8 @@ from deploy import asyncapi, clinical_rules, reference, topics
 from deploy.services import ROOT
 
 COMMAND = "python -m deploy.generate"
-README = ROOT / "README.md"
+EVENTS = ROOT / "docs" / "events.md"
+CONFIGURATION = ROOT / "docs" / "configuration.md"
 TOPICS_DIR = ROOT / "deploy" / "k8s" / "topics"
 USERS_DIR = ROOT / "deploy" / "k8s" / "users"
 
@@ -28,7 +30,8 @@ USERS_DIR = ROOT / "deploy" / "k8s" / "users"
 def targets() -> dict[Path, Callable[[], str]]:
     """Each generated file and how to render its content now."""
     out: dict[Path, Callable[[], str]] = {
-        README: lambda: reference.render_readme(README.read_text()),
+        EVENTS: lambda: reference.render_sections(EVENTS.read_text(), "events"),
+        CONFIGURATION: lambda: reference.render_sections(CONFIGURATION.read_text(), "config"),
         TOPICS_DIR / "topics.yaml": topics.strimzi_yaml,
         TOPICS_DIR / "create-topics.sh": topics.create_topics_script,
         USERS_DIR / "users.yaml": topics.strimzi_users_yaml,

@@ -272,11 +272,13 @@ def replace_section(text: str, name: str, body: str) -> str:
     head, found, rest = text.partition(start)
     _, found_end, tail = rest.partition(end)
     if not (found and found_end):
-        raise ValueError(f"README lacks the markers {start} ... {end}")
+        raise ValueError(f"the file lacks the markers {start} ... {end}")
     return f"{head}{start}\n{body}{end}{tail}"
 
 
-def render_readme(text: str) -> str:
+def render_sections(text: str, *names: str) -> str:
+    """The text with the named generated sections (all of them by default) rendered anew."""
     for name, render in SECTIONS.items():
-        text = replace_section(text, name, render())
+        if not names or name in names:
+            text = replace_section(text, name, render())
     return text
