@@ -15,7 +15,7 @@ help:
 	@echo "make demo          a scripted clinic day, in memory (no Kafka, Redis, Docker or Twilio)"
 	@echo "make test          install, start a real Kafka and Redis, run every test, stop them"
 	@echo "make test-unit     the fast subset (no infrastructure)"
-	@echo "make test-faults   fault injection on a private stack, full form (~20 min; tables at the end)"
+	@echo "make test-faults   fault injection on a private stack, full form (~18 min; tables at the end)"
 	@echo "make bench         throughput and latency scenarios on a private stack (~13 min; README Performance)"
 	@echo "make lint          ruff and mypy"
 	@echo "make infra-up      start Kafka 4.x (KRaft, Maven Central jars) and redis-server on loopback"
