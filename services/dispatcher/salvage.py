@@ -12,7 +12,7 @@ import hashlib
 import json
 import logging
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
@@ -21,6 +21,7 @@ from services.dispatcher.inbound import InboundHandler
 from services.dispatcher.rules.crisis import RULE_ID, screen
 from services.dispatcher.service import SOURCE, derived_id
 from shared.events import ClinicalAlertRaised, Evidence, InboundSmsReceived
+from shared.events.base import instant_or_none
 
 log = logging.getLogger("mtm.dispatcher")
 
@@ -49,7 +50,7 @@ def repair(
         "from_phone": data.get("from_phone"),
         "to_phone": data.get("to_phone") if isinstance(data.get("to_phone"), str) else default_to,
         "body": data["body"][:1600],
-        "received_at": _instant(data.get("received_at")) or now,
+        "received_at": instant_or_none(data.get("received_at")) or now,
         "occurred_at": now,
         "source": "salvaged",
     }
@@ -99,13 +100,3 @@ async def salvage(handler: InboundHandler, raw: bytes) -> None:
             source=SOURCE,
         )
     )
-
-
-def _instant(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value.astimezone(UTC) if value.tzinfo is not None else None

@@ -19,10 +19,8 @@ from services.escalation.rules import messages as msg
 from services.escalation.rules import roster as rosters
 from services.escalation.rules.localtime import local_label
 from services.escalation.rules.reach import (
-    PageOutcome,
     after_undelivered,
     failed_for_good,
-    rungs_failed,
 )
 from services.escalation.stop_requests import on_clinician_stop_request
 from shared import topics
@@ -241,12 +239,7 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
     ):
         action = after_undelivered(
             next_step=state.step_plan(state.next_step) if state.next_due is not None else None,
-            rungs_failed=rungs_failed(
-                [PageOutcome(p.step, p.delivered, p.failed) for p in state.pages],
-                base=state.base,
-                rungs=len(state.ladder.targets),
-                fired_step=state.step,
-            ),
+            rungs_failed=state.rungs_failed,
             fallback_paged=state.fallback_paged,
         )
     if action != "wait":

@@ -25,12 +25,7 @@ from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
 from services.escalation.model import AlertState, Page
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import Step, repeat_targets, resolve, wait_before
-from services.escalation.rules.reach import (
-    PageOutcome,
-    after_undelivered,
-    rungs_failed,
-    within_caps,
-)
+from services.escalation.rules.reach import after_undelivered, within_caps
 from services.escalation.rules.roster import on_call
 from shared.idempotency import ClaimState
 from shared.timers import Timer
@@ -383,12 +378,7 @@ def _after_silent_rung(
     """The wait and reason after a rung step that paged nobody (see `_commit`)."""
     action = after_undelivered(
         next_step=state.step_plan(state.next_step),
-        rungs_failed=rungs_failed(
-            [PageOutcome(p.step, p.delivered, p.failed) for p in state.pages],
-            base=state.base,
-            rungs=len(state.ladder.targets),
-            fired_step=state.step,
-        ),
+        rungs_failed=state.rungs_failed,
         fallback_paged=state.fallback_paged,
     )
     if action == "next_rung":

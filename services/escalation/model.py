@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from services.escalation.rules.policy import LadderPlan, Step, step_at
+from services.escalation.rules.reach import PageOutcome, rungs_failed
 
 Status = Literal["open", "acknowledged", "resolved", "queued", "digested"]
 """queued: a P2/P3 waiting for its site's digest; digested: reported in one."""
@@ -87,3 +88,13 @@ class AlertState(BaseModel):
 
     def pages_of(self, step: int) -> list[Page]:
         return [p for p in self.pages if p.step == step]
+
+    @property
+    def rungs_failed(self) -> bool:
+        """Every rung of the current ladder has fired and none of its pages got through."""
+        return rungs_failed(
+            [PageOutcome(p.step, p.delivered, p.failed) for p in self.pages],
+            base=self.base,
+            rungs=len(self.ladder.targets),
+            fired_step=self.step,
+        )

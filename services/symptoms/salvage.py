@@ -9,12 +9,13 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
 
 from shared import events as ev
+from shared.events.base import instant_or_none
 from shared.lexicon import crisis, side_effects
 
 RISK_ITEMS = {"PHQ-9": ("9",), "C-SSRS": ("1", "2", "3", "4", "5", "6", "6b")}
@@ -56,7 +57,7 @@ def _envelope(
     return {
         "patient_id": patient_id,
         "site_id": _id(data.get("site_id")),
-        "occurred_at": _instant(data.get("occurred_at")) or now,
+        "occurred_at": instant_or_none(data.get("occurred_at")) or now,
         "source": "salvaged",
         "correlation_id": _id(data.get("correlation_id")) or f"salvaged-{digest}",
         "_digest": digest,
@@ -177,13 +178,3 @@ def _id(raw: Any) -> str | None:
     if isinstance(raw, str) and _ID.match(raw.strip()):
         return raw.strip()
     return None
-
-
-def _instant(raw: Any) -> datetime | None:
-    if not isinstance(raw, str):
-        return None
-    try:
-        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-    return value.astimezone(UTC) if value.tzinfo is not None else None

@@ -125,6 +125,18 @@ class Event(Model):
         return fields
 
 
+def instant_or_none(raw: Any) -> datetime | None:
+    """An ISO 8601 instant with its offset as a UTC datetime, or None for anything else (reading
+    what can be read of a record that failed validation)."""
+    if not isinstance(raw, str):
+        return None
+    try:
+        value = datetime.fromisoformat(raw.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return value.astimezone(UTC) if value.tzinfo is not None else None
+
+
 def phone_key(phone: str) -> str:
     """A stable pseudonym for a phone number, for Kafka keys and Redis keys."""
     return sha256(phone.encode()).hexdigest()[:32]
