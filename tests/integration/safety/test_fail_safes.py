@@ -25,23 +25,13 @@ from tests.integration.dispatcher_procs.support import events_on, publish
 from tests.integration.escalation_procs.support import escalation_process, roster_now
 from tests.integration.gateway_support import GatewayProcess, read_all
 from tests.kafka_tools import eventually, produce_raw
+from tests.unit.dispatcher import opt_out_phrases
+from tests.unit.lexicon import crisis_phrases
 
 pytestmark = pytest.mark.integration
 
-CRISIS_WORDINGS = [
-    "thinking about suicide",
-    "I want to hurt myself",
-    "i dont want to live anymore",
-    "better off dead",
-    "I'm going to end it all",
-    "took too many pills",
-    "kms",
-    "k1ll myself",
-    "estoy pensando en suicidarme",
-    "I cut myself again",
-    "I'm going to jump",
-]
-PLAIN_OPT_OUTS = ["cancel please", "I want to stop", "halt", "Stopp", "st0p", "S T O P"]
+CRISIS_WORDINGS = crisis_phrases.ISSUE
+PLAIN_OPT_OUTS = opt_out_phrases.ISSUE_PHRASES
 
 
 def alerts_for(events: list[ev.Event], patient_id: str, rule: str) -> list[Any]:
