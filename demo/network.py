@@ -32,7 +32,7 @@ from services.escalation.settings import EscalationSettings
 from services.gateway.settings import GatewaySettings
 from services.reminders.app import build as build_reminders
 from services.reminders.settings import RemindersSettings
-from services.symptoms.app import build_service as build_symptoms
+from services.symptoms.app import build as build_symptoms
 from services.symptoms.settings import SymptomsSettings
 from shared.broker import EventBus, make_broker
 from shared.clock import FakeClock
@@ -151,34 +151,28 @@ async def network(
         clients.append(client)
         return client
 
-    _, dispatcher = build_dispatcher(
-        defaults_only(DispatcherSettings, **common),
-        sender=sms,
-        clock=clock,
-        broker=broker,
-        redis=redis(),
-    )
-    reminders = build_reminders(
-        defaults_only(RemindersSettings, **common), clock=clock, broker=broker, redis=redis()
-    )
-    _, _, adherence_worker = build_adherence(
-        defaults_only(AdherenceSettings, **common), clock=clock, broker=broker, redis=redis()
-    )
-    symptoms = build_symptoms(
-        defaults_only(SymptomsSettings, **common), clock=clock, broker=broker, redis=redis()
-    )
-    escalation = build_escalation(
-        defaults_only(EscalationSettings, **common), clock=clock, broker=broker, redis=redis()
-    )
-    assert dispatcher.worker is not None
-    workers = [
-        dispatcher.worker,
-        reminders.worker,
-        adherence_worker,
-        symptoms.worker,
-        escalation.alert_worker,
-        escalation.digest_worker,
+    built = [
+        build_dispatcher(
+            defaults_only(DispatcherSettings, **common),
+            sender=sms,
+            clock=clock,
+            broker=broker,
+            redis=redis(),
+        ),
+        build_reminders(
+            defaults_only(RemindersSettings, **common), clock=clock, broker=broker, redis=redis()
+        ),
+        build_adherence(
+            defaults_only(AdherenceSettings, **common), clock=clock, broker=broker, redis=redis()
+        ),
+        build_symptoms(
+            defaults_only(SymptomsSettings, **common), clock=clock, broker=broker, redis=redis()
+        ),
+        build_escalation(
+            defaults_only(EscalationSettings, **common), clock=clock, broker=broker, redis=redis()
+        ),
     ]
+    workers = [worker for service in built for worker in service.workers]
     for worker in workers:
         # One timer at a time, earliest first: firings never interleave, so the order of what
         # happens never depends on how the event loop schedules them.

@@ -17,6 +17,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
+from shared.runtime import Service
 from shared.settings import BaseServiceSettings
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -114,42 +115,17 @@ def secret_variables(cls: type[BaseModel]) -> set[str]:
 # ---------------------------------------------------------------- brokers (AsyncAPI)
 
 
-def _dispatcher(settings: Any) -> KafkaBroker:
-    from services.dispatcher.app import build
+def _broker(service: str) -> Callable[[Any], KafkaBroker]:
+    def build(settings: Any) -> KafkaBroker:
+        module = importlib.import_module(f"services.{service}.app")
+        built: Service[Any] = module.build(settings)
+        return built.runtime.broker
 
-    return build(settings)[0].broker
-
-
-def _reminders(settings: Any) -> KafkaBroker:
-    from services.reminders.app import build
-
-    return build(settings).runtime.broker
-
-
-def _adherence(settings: Any) -> KafkaBroker:
-    from services.adherence.app import build
-
-    return build(settings)[0].broker
-
-
-def _symptoms(settings: Any) -> KafkaBroker:
-    from services.symptoms.app import build
-
-    return build(settings).broker
-
-
-def _escalation(settings: Any) -> KafkaBroker:
-    from services.escalation.app import build
-
-    return build(settings).rt.broker
+    return build
 
 
 BROKERS: dict[str, Callable[[Any], KafkaBroker]] = {
-    "dispatcher": _dispatcher,
-    "reminders": _reminders,
-    "adherence": _adherence,
-    "symptoms": _symptoms,
-    "escalation": _escalation,
+    name: _broker(name) for name in ("dispatcher", "reminders", "adherence", "symptoms", "escalation")
 }
 """How to build each FastStream service's broker, routers included, without starting anything.
 The gateway is a Starlette app: it publishes but declares no subscriber, so it has no document."""

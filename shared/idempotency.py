@@ -36,14 +36,21 @@ import json
 import os
 import socket
 import uuid
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
 from redis.asyncio import Redis
 from redis.asyncio.client import Pipeline
+from redis.exceptions import NoScriptError
 
-from shared.broker import InvalidEvent
+from shared.broker import InvalidEvent, TransientError
 from shared.events import Event
+
+log = logging.getLogger("mtm.idempotency")
+T = TypeVar("T")
 
 _PENDING = "pending:"
 _DONE = "done:"
@@ -247,6 +254,102 @@ class Claims:
         """A one-shot marker: True the first time a key is seen (for side-effect-free dedupe)."""
         ttl = ttl_seconds or self.done_ttl
         return bool(await self.redis.set(self.key(name), _DONE, nx=True, ex=ttl))
+
+
+class ClaimBusy(TransientError):
+    """Another worker holds the claim (or died holding it, and its lease has not run out yet):
+    the record or timer is tried again later."""
+
+
+class Publisher(Protocol):
+    async def publish(self, event: Event, *, topic: str | None = None) -> None: ...
+
+
+class AlongWrites(Protocol):
+    """Idempotent writes that can ride on another round trip (queue) or go alone (write)."""
+
+    def queue(self, pipe: Pipeline) -> None: ...
+
+    async def write(self) -> None: ...
+
+
+@dataclass
+class Once:
+    """The one way a service does something once: handle a business key once (`claimed`), publish
+    a derived event once (`publish`), or commit a state change once (`commit`). Each claims the
+    key with a lease first; what completes the claim is the proof it happened, and a failure
+    releases it so the redelivery or the re-fired timer does it again."""
+
+    claims: Claims
+    lease_seconds: float = 30
+
+    async def _take(self, name: str) -> bool:
+        claim = await self.claims.claim(name, lease_seconds=self.lease_seconds)
+        if claim.state is ClaimState.IN_PROGRESS:
+            raise ClaimBusy(name)
+        return claim.state is ClaimState.ACQUIRED
+
+    @asynccontextmanager
+    async def claimed(self, name: str) -> AsyncIterator[bool]:
+        """True when this caller owns `name` (do the work in the block); False when it was done
+        before. Raises ClaimBusy while another worker holds it."""
+        if not await self._take(name):
+            log.info("already handled", extra={"claim": name})
+            yield False
+            return
+        try:
+            yield True
+        except BaseException:
+            with suppress(Exception):  # the lease expires anyway if Redis is the problem
+                await self.claims.release(name)
+            raise
+        await self.claims.complete(name)
+
+    async def done(self, name: str) -> bool:
+        """Whether `name` was completed."""
+        return await self.claims.result(name) is not None
+
+    async def publish(
+        self, name: str, event: Event, bus: Publisher, *, along: AlongWrites | None = None
+    ) -> bool:
+        """Publish `event` under the claim `name`: True if published now, False if it was before.
+        `along`: writes that go with the claim's completion in one round trip (when published
+        now; the caller writes them itself otherwise)."""
+        if not await self._take(name):
+            return False
+        try:
+            await bus.publish(event)
+        except BaseException:
+            await self.claims.release(name)
+            raise
+        if along is None:
+            await self.claims.complete(name)
+            return True
+        try:
+            async with self.claims.redis.pipeline(transaction=False) as pipe:
+                self.claims.queue_complete(pipe, name)
+                along.queue(pipe)
+                await pipe.execute()
+        except NoScriptError:  # Redis restarted and lost a script: both again, one by one
+            await self.claims.complete(name)
+            await along.write()
+        return True
+
+    async def commit(self, name: str, change: Callable[[], Awaitable[T | None]]) -> T | None:
+        """Run `change` under the claim `name` unless it ran before. The change completes the
+        claim itself, in the transaction of its state (`Claims.complete(name, pipe=)`), so the
+        state and the proof land together; one that returns None (it changed nothing) or raises
+        gives the claim back. A claim done before returns None."""
+        if not await self._take(name):
+            return None
+        try:
+            result = await change()
+        except BaseException:
+            await self.claims.release(name)
+            raise
+        if result is None:
+            await self.claims.release(name)
+        return result
 
 
 # Remember what an event id meant (first sight), or report what it meant before.

@@ -1,11 +1,14 @@
 """What every service process shares: settings, broker, event bus, Redis, clock, background loops.
 
-A service's app.py builds a Runtime, includes its router and runs:
+Every service's app.py has one `build(settings, *, clock=, broker=, redis=) -> Service[Context]`:
 
-    rt = Runtime.create(settings, name="reminders")
-    rt.include(make_router(Deps(rt, ...)))
-    rt.background(worker.run, worker.stop)
-    app = rt.app()
+    rt = Runtime.create(settings, name="reminders", clock=clock, broker=broker, redis=redis)
+    ctx = Context(...)                       # the one object its handlers and timers work with
+    rt.include(make_router(ctx, prefix=...))
+    worker = rt.timers(TimerWorker(...), early=True)
+    return Service(rt, ctx, [worker])
+
+and `create_app()` is `build(...).app()`.
 
 Routers subscribe to bare topic names; the configured topic prefix is applied when included.
 Several services can share one broker (the demo and the in-memory tests), so nothing here
@@ -19,7 +22,7 @@ import logging
 from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import uvloop
 from aiokafka.errors import KafkaError
@@ -34,9 +37,12 @@ from shared.connections import redis_client
 from shared.health import Heartbeat
 from shared.logging import configure_logging
 from shared.settings import BaseServiceSettings
+from shared.timers import TimerWorker
 from shared.topics import redis_prefix
 
 log = logging.getLogger("mtm.runtime")
+C = TypeVar("C")
+Hook = Callable[[], Coroutine[Any, Any, None]]
 
 STARTUP_RETRY_MAX_SECONDS = 5.0
 """A service started during an outage looks for Redis and Kafka at least this often."""
@@ -63,6 +69,12 @@ class Runtime:
         default_factory=list
     )
     _tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _early: list[tuple[Callable[[], Coroutine[Any, Any, None]], Callable[[], None]]] = field(
+        default_factory=list
+    )
+    _early_tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    _on_start: list[Hook] = field(default_factory=list)
+    _on_stop: list[Hook] = field(default_factory=list)
 
     @classmethod
     def create(
@@ -103,24 +115,60 @@ class Runtime:
         policy.salvage(group, salvage)
 
     def background(
-        self, run: Callable[[], Coroutine[Any, Any, None]], stop: Callable[[], None]
+        self,
+        run: Callable[[], Coroutine[Any, Any, None]],
+        stop: Callable[[], None],
+        *,
+        early: bool = False,
     ) -> None:
-        """A loop (a timer worker) that runs while the app runs."""
-        self._loops.append((run, stop))
+        """A loop that runs while the app runs: once the consumers have started, or, `early`,
+        as soon as Redis and the producer answer, before the consumers join their groups (after
+        a crash that join waits out the dead member's session timeout, and a due page or
+        reminder must not). Early loops stop before the broker does, so a firing in progress can
+        still publish; a firing stuck past 10 s is cancelled and its timer fires again later."""
+        (self._early if early else self._loops).append((run, stop))
 
-    async def start_background(self) -> None:
-        for run, _ in self._loops:
-            self._tasks.append(asyncio.create_task(run(), name=f"{self.name}-loop"))
+    def timers(self, worker: TimerWorker, *, early: bool = False) -> TimerWorker:
+        """A timer worker as a background loop (see `background`); returns it."""
+        self.background(worker.run, worker.stop, early=early)
+        return worker
 
-    async def stop_background(self) -> None:
-        for _, stop in self._loops:
+    def on_start(self, hook: Hook) -> None:
+        """Run once Redis and Kafka answer, before the consumers start (e.g. open a session)."""
+        self._on_start.append(hook)
+
+    def on_stop(self, hook: Hook) -> None:
+        """Run after the app has stopped (e.g. close that session)."""
+        self._on_stop.append(hook)
+
+    @staticmethod
+    def _start(loops: list[tuple[Any, Any]], name: str) -> list[asyncio.Task[None]]:
+        return [asyncio.create_task(run(), name=name) for run, _ in loops]
+
+    @staticmethod
+    async def _stop(loops: list[tuple[Any, Any]], tasks: list[asyncio.Task[None]]) -> None:
+        for _, stop in loops:
             stop()
-        for task in self._tasks:
+        for task in tasks:
             try:
                 await asyncio.wait_for(task, timeout=10)
             except (TimeoutError, asyncio.CancelledError):
                 task.cancel()
-        self._tasks.clear()
+        tasks.clear()
+
+    async def start_early(self) -> None:
+        if self._early:
+            await self.broker.connect()
+            self._early_tasks.extend(self._start(self._early, f"{self.name}-early"))
+
+    async def stop_early(self) -> None:
+        await self._stop(self._early, self._early_tasks)
+
+    async def start_background(self) -> None:
+        self._tasks.extend(self._start(self._loops, f"{self.name}-loop"))
+
+    async def stop_background(self) -> None:
+        await self._stop(self._loops, self._tasks)
 
     def heartbeat(self) -> Heartbeat | None:
         """The health file for exec probes, when MTM_HEALTH__FILE asks for one."""
@@ -180,9 +228,29 @@ class Runtime:
             redact=self.settings.log.redact,
         )
         app = FastStream(self.broker, lifespan=self.lifespan)
-        app.on_startup(self.wait_for_infrastructure)  # first: services add their hooks after
+        app.on_startup(self.wait_for_infrastructure)  # first: the other hooks need both stores
+        for hook in self._on_start:
+            app.on_startup(hook)
+        app.on_startup(self.start_early)
         app.after_startup(self.start_background)
         committer = committer_of(self.broker)
         if committer is not None:  # the last handled offsets, before the consumers stop
             app.on_shutdown(committer.close)
+        app.on_shutdown(self.stop_early)  # before the broker stops: a firing can still publish
+        for hook in self._on_stop:
+            app.after_shutdown(hook)
         return app
+
+
+@dataclass
+class Service(Generic[C]):
+    """A built service, as every app.py's `build()` returns it: its runtime, the one context its
+    handlers and timers work with, and its timer workers (the demo fires them by hand)."""
+
+    runtime: Runtime
+    context: C
+    workers: list[TimerWorker] = field(default_factory=list)
+
+    def app(self) -> FastStream:
+        """The FastStream app; nothing connects until it starts."""
+        return self.runtime.app()

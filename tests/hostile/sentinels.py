@@ -174,15 +174,15 @@ Outputs = dict[str, list[dict[str, Any]]]
 
 def checker(running: Running, outputs: Outputs) -> Callable[[Sentinel], Awaitable[bool]]:
     """Whether a sentinel's effect is visible."""
-    redis = running.escalation.deps.store
+    redis = running.escalation.store
 
     async def check(s: Sentinel) -> bool:
         e: Any = s.event
         if s.check == "directory_patient":
-            return await running.dispatcher.svc.directory.get("patient", e.patient_id) is not None
+            return await running.dispatcher.directory.get("patient", e.patient_id) is not None
         if s.check == "clinician_known":
             known = await redis.redis.exists(redis.keys.clinician(e.clinician_id))
-            listed = await running.dispatcher.svc.directory.get("clinician", e.clinician_id)
+            listed = await running.dispatcher.directory.get("clinician", e.clinician_id)
             return bool(known) and listed is not None
         if s.check == "booking_notice":
             return any(

@@ -15,14 +15,13 @@ from faststream.kafka.subscriber.usecase import LogicSubscriber
 from pydantic import TypeAdapter
 
 from services.adherence.app import build as build_adherence
-from services.adherence.core import Adherence
+from services.adherence.context import Context as AdherenceContext
 from services.adherence.settings import AdherenceSettings
 from services.dispatcher.app import build as build_dispatcher
-from services.dispatcher.app import make_app as dispatcher_app
-from services.dispatcher.handlers import Handlers
+from services.dispatcher.context import Context as DispatcherContext
 from services.dispatcher.sender import FakeSms
 from services.dispatcher.settings import DispatcherSettings
-from services.escalation.app import Service as Escalation
+from services.escalation.context import Context as EscalationContext
 from services.escalation.app import build as build_escalation
 from services.escalation.settings import EscalationSettings
 from services.reminders.app import build as build_reminders
@@ -44,10 +43,10 @@ class Consumer:
 
 @dataclass
 class Running:
-    dispatcher: Handlers
+    dispatcher: DispatcherContext
     sms: FakeSms
-    adherence: Adherence
-    escalation: Escalation
+    adherence: AdherenceContext
+    escalation: EscalationContext
     brokers: dict[str, KafkaBroker]
     consumers: list[Consumer]
 
@@ -110,28 +109,21 @@ def build_six(**env: str) -> Built:
     """Build every service with its own broker and Redis client; nothing connects yet."""
     base = common(**env)
     sms = FakeSms()
-    d_rt, d_handlers = build_dispatcher(
-        DispatcherSettings(**base, dispatcher={"rate_per_second": 500.0}), sender=sms
-    )
-    reminders = build_reminders(RemindersSettings(**base))
-    a_rt, adherence, _ = build_adherence(AdherenceSettings(**base))
-    s_rt = build_symptoms(SymptomsSettings(**base))
-    escalation = build_escalation(EscalationSettings(**base))
-    e_app = escalation.rt.app()
-    e_app.on_startup(escalation.start_loops)
-    e_app.on_shutdown(escalation.stop_loops)
-    apps: dict[str, tuple[FastStream, KafkaBroker]] = {
-        "dispatcher": (dispatcher_app(d_rt, d_handlers), d_rt.broker),
-        "reminders": (reminders.app(), reminders.runtime.broker),
-        "adherence": (a_rt.app(), a_rt.broker),
-        "symptoms": (s_rt.app(), s_rt.broker),
-        "escalation": (e_app, escalation.rt.broker),
+    services = {
+        "dispatcher": build_dispatcher(
+            DispatcherSettings(**base, dispatcher={"rate_per_second": 500.0}), sender=sms
+        ),
+        "reminders": build_reminders(RemindersSettings(**base)),
+        "adherence": build_adherence(AdherenceSettings(**base)),
+        "symptoms": build_symptoms(SymptomsSettings(**base)),
+        "escalation": build_escalation(EscalationSettings(**base)),
     }
+    apps = {name: (service.app(), service.runtime.broker) for name, service in services.items()}
     running = Running(
-        dispatcher=d_handlers,
+        dispatcher=services["dispatcher"].context,
         sms=sms,
-        adherence=adherence,
-        escalation=escalation,
+        adherence=services["adherence"].context,
+        escalation=services["escalation"].context,
         brokers={name: broker for name, (_, broker) in apps.items()},
         consumers=[c for name, (_, broker) in apps.items() for c in consumers_of(name, broker)],
     )
