@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bench.infra import BenchInfra
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
 
 
 def service_env(

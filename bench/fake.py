@@ -12,8 +12,8 @@ from typing import Any
 import aiohttp
 
 from bench.procs import ServiceProc
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
-from tests.private_infra import free_port
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN
+from deploy.local.private_kafka import free_port
 
 # Status steps this far out never happen during a scenario: no status traffic competes with
 # the sends being measured (the steady-state scenario sets its own delay and a callback URL).
@@ -42,7 +42,7 @@ class FakeProcess:
             token or DEFAULT_AUTH_TOKEN,
         ]
         proc = ServiceProc(
-            "fake-twilio", "tests.fakes.twilio", {}, log_dir / "fake.log", tuple(args)
+            "fake-twilio", "deploy.local.fake_twilio", {}, log_dir / "fake.log", tuple(args)
         )
         return cls(proc.start(), f"http://127.0.0.1:{port}")
 

@@ -4,7 +4,7 @@ BENCH_INFRA=private (default): a Kafka and a redis-server of the benchmark's own
 project's launcher (deploy/local/infra.py) on free ports and a temporary data directory, and
 deleted afterwards, so colleagues' tests on the shared pair are neither disturbed nor disturbing.
 BENCH_INFRA=shared: the addresses in MTM_KAFKA__BOOTSTRAP_SERVERS / MTM_REDIS__URL, else
-`.infra/env` (`make infra-up`), else the launcher (tests/infra.py decides).
+`.infra/env` (`make infra-up`), else the launcher (deploy/local/find_infra.py decides).
 """
 
 from __future__ import annotations
@@ -20,8 +20,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bench.launcher import extra_properties
-from tests.infra import acquire
-from tests.private_infra import PrivateKafka
+from deploy.local.find_infra import acquire
+from deploy.local.private_kafka import PrivateKafka
 
 ROOT = Path(__file__).resolve().parents[1]
 # The launcher's own default heap (deploy/local/infra.py), so the private broker is the one

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from redis.asyncio import Redis
 
-from services.dispatcher.directory import Contact, Directory
+from services.dispatcher.contacts.directory import Contact, Directory
 from shared.topics import RedisPrefix, redis_prefix
 
 ZONES = ("America/Chicago", "America/Denver", "America/Los_Angeles")

@@ -12,12 +12,11 @@ from datetime import datetime
 from redis.asyncio import Redis
 
 from bench.population import Patient
-from services.adherence.codec import plan_to_json
-from services.adherence.planner import dose_timer
 from services.adherence.rules.model import STEPS, Plan, Segment
 from services.adherence.rules.schedule import plan_doses
 from services.adherence.settings import AdherenceSection
 from services.adherence.state import State
+from services.adherence.timers import DoseStep
 from shared.clock import SystemClock
 from shared.timers import Timers
 from shared.topics import RedisPrefix, redis_prefix
@@ -65,21 +64,14 @@ async def seed_burst(
             if dose.scheduled_at != due:
                 raise AssertionError(f"dose {dose.dose_id} due {dose.scheduled_at}, not {due}")
             doses.append(replace(dose, armed=True))
-        # State.put_plan's two writes, pipelined across the chunk (one transaction per plan
-        # would cost a round trip each).
-        async with redis.pipeline(transaction=False) as pipe:
-            for plan in plans:
-                pipe.set(state.key("plan", plan.plan_id), plan_to_json(plan))
-                pipe.sadd(state.key("patient", plan.patient_id, "plans"), plan.plan_id)
-            await pipe.execute()
+        await state.put_plans(plans)  # pipelined across the chunk
         await state.write_doses(doses)
         items = []
         for d in doses:
             for step in STEPS:
                 when = d.step_due(step)
                 if when is not None:
-                    key, payload = dose_timer(d.dose_id, step)
-                    items.append((key, when, payload))
+                    items.append(DoseStep(d.dose_id, step).at(when))
         await timers.schedule_many(items, chunk=1000)
         scheduled += len(items)
     return scheduled

@@ -21,11 +21,11 @@ from faststream.kafka import KafkaBroker, TestKafkaBroker
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from demo.edge import Edge
+from demo.fake_sms import FakeSms
 from demo.steps import Inbound
 from services.adherence.app import build as build_adherence
 from services.adherence.settings import AdherenceSettings
 from services.dispatcher.app import build as build_dispatcher
-from services.dispatcher.sender import FakeSms
 from services.dispatcher.settings import DispatcherSettings
 from services.escalation.app import build as build_escalation
 from services.escalation.settings import EscalationSettings
@@ -37,6 +37,7 @@ from services.symptoms.settings import SymptomsSettings
 from shared.broker import EventBus, make_broker
 from shared.clock import FakeClock
 from shared.events import Event, topic_for
+from shared.runtime import Service
 from shared.timers import TimerWorker
 
 S = TypeVar("S", bound=BaseSettings)
@@ -151,7 +152,7 @@ async def network(
         clients.append(client)
         return client
 
-    built = [
+    built: list[Service[Any]] = [
         build_dispatcher(
             defaults_only(DispatcherSettings, **common),
             sender=sms,

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from demo.fake_sms import FakeSms
 from demo.network import network
 from demo.script import END, START, script
 from demo.steps import Inbound
 from demo.summary import summary
 from demo.timeline import Timeline
-from services.dispatcher.sender import FakeSms
 from shared.clock import FakeClock
 
 HEADER = (

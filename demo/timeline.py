@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from faststream.kafka import KafkaBroker
 
 from demo.cast import BY_PHONE, SITE_BY_ID, WHO, Site
-from services.dispatcher.sender import FakeSms
+from demo.fake_sms import FakeSms
 from services.escalation.settings import EscalationSection
 from shared import events as ev
 from shared import topics

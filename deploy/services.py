@@ -125,7 +125,8 @@ def _broker(service: str) -> Callable[[Any], KafkaBroker]:
 
 
 BROKERS: dict[str, Callable[[Any], KafkaBroker]] = {
-    name: _broker(name) for name in ("dispatcher", "reminders", "adherence", "symptoms", "escalation")
+    name: _broker(name)
+    for name in ("dispatcher", "reminders", "adherence", "symptoms", "escalation")
 }
 """How to build each FastStream service's broker, routers included, without starting anything.
 The gateway is a Starlette app: it publishes but declares no subscriber, so it has no document."""

@@ -15,7 +15,7 @@ import json
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from aiokafka.errors import KafkaConnectionError, KafkaTimeoutError, MessageSizeTooLargeError
 from faststream import AckPolicy, BaseMiddleware
@@ -30,6 +30,7 @@ from shared import topics
 from shared.commits import OffsetCommitter
 from shared.connections import kafka_security
 from shared.events import Event, OperationalWarning, topic_for
+from shared.ids import IdSpace
 from shared.logging import log_context, redact_text
 from shared.settings import BaseServiceSettings, KafkaSettings
 
@@ -374,7 +375,7 @@ class DeadLetterMiddleware(BaseMiddleware):
             headers[k] for k in ("original_partition", "original_offset", "consumer_group")
         )
         warning = OperationalWarning(
-            event_id=uuid5(_WARNING_IDS, f"{topic}:{where}"),
+            event_id=WARNING_IDS.id(topic, where),
             warning="safety_lane_dead_letter",
             source="broker",
             detail=f"{self.policy.base_topic(topic)} {where}: {headers['error_class']}"[:256],
@@ -386,7 +387,7 @@ class DeadLetterMiddleware(BaseMiddleware):
         )
 
 
-_WARNING_IDS = UUID("3f6d3f7e-9a54-4c1e-9d0e-6f1b2b8a4c11")
+WARNING_IDS = IdSpace(UUID("3f6d3f7e-9a54-4c1e-9d0e-6f1b2b8a4c11"), source="broker")
 
 _security = kafka_security  # the name older callers know
 

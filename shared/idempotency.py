@@ -33,10 +33,10 @@ from __future__ import annotations
 import enum
 import hashlib
 import json
+import logging
 import os
 import socket
 import uuid
-import logging
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager, suppress
 from dataclasses import dataclass

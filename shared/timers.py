@@ -381,6 +381,24 @@ class Timers:
         return _instant(float(min(candidates))) if candidates else None
 
 
+class TimerKind:
+    """A typed timer payload: one kind of timer a service arms, with the key and payload it is
+    stored under (fixed, so timers pending across a deploy still fire). Each service's timers.py
+    declares its kinds as frozen dataclasses over this and a `parse(timer)` that reads them back."""
+
+    @property
+    def key(self) -> str:
+        raise NotImplementedError
+
+    @property
+    def payload(self) -> dict[str, Any]:
+        raise NotImplementedError
+
+    def at(self, due: datetime) -> tuple[str, datetime, dict[str, Any]]:
+        """What `Timers.schedule` (and each item of `schedule_many`) takes to arm it at `due`."""
+        return self.key, due, self.payload
+
+
 Handler = Callable[[Timer], Awaitable[None]]
 
 

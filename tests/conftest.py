@@ -1,4 +1,4 @@
-"""Session infrastructure (real Kafka and Redis, see tests/infra.py) and per-test isolation:
+"""Session infrastructure (real Kafka and Redis: deploy/local/find_infra.py) and per-test isolation:
 every test gets its own topic prefix and Redis namespace."""
 
 from __future__ import annotations
@@ -13,9 +13,9 @@ import pytest
 from hypothesis import HealthCheck, settings
 from redis.asyncio import Redis
 
+from deploy.local.find_infra import Infra, acquire
 from shared.admin import delete_topics, ensure_topics, project_topics
 from tests import phi_scan
-from tests.infra import Infra, acquire
 
 _infra: Infra | None = None
 

@@ -22,9 +22,9 @@ from bench.procs import CpuMeter, ServiceProc
 from bench.profile import Profiler
 from bench.progress import Progress
 from bench.services import groups
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID
 from shared import topics
 from shared.events import NotificationRequested, Recipient, ReplyContext
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID
 
 SENDER = "+15125550100"  # the Austin site's number (the dispatcher's default sites)
 

@@ -37,6 +37,7 @@ from bench.procs import CpuMeter
 from bench.progress import Progress, say
 from bench.stack import Stack
 from bench.stats import percentile
+from deploy.local.private_kafka import free_port
 from shared import topics
 from shared.events import (
     AppointmentBooked,
@@ -47,7 +48,6 @@ from shared.events import (
     PatientContactChanged,
     QuestionnaireCompleted,
 )
-from tests.private_infra import free_port
 
 RATE = 200
 SECONDS = 60

@@ -21,9 +21,9 @@ from redis.asyncio import Redis
 from bench.infra import BenchInfra
 from bench.procs import ROOT, CpuMeter
 from bench.progress import Progress, say
-from services.adherence.planner import dose_timer
 from services.adherence.rules.model import STEPS
 from services.adherence.settings import AdherenceSection
+from services.adherence.timers import DoseStep
 from shared.timers import Timers
 from shared.topics import RedisPrefix, redis_prefix
 
@@ -51,10 +51,9 @@ def items(n: int, slices: int, slice_size: int) -> list[tuple[str, datetime, dic
     for i in range(n):
         dose_no, step = divmod(i, len(STEPS))
         dose_id = f"pl-p-{dose_no // 3:06d}-1:2026-12-{1 + dose_no % 3:02d}:08:00"
-        key, payload = dose_timer(dose_id, STEPS[step])
         k = i % stride
         due = BASE + timedelta(hours=k) if k < slices else LATER
-        out.append((key, due + timedelta(milliseconds=i % 60_000), payload))
+        out.append(DoseStep(dose_id, STEPS[step]).at(due + timedelta(milliseconds=i % 60_000)))
     return out
 
 

@@ -200,7 +200,7 @@ def components(infra_env: dict[str, str]) -> list[Component]:
         Component(
             "fake-twilio",
             [
-                *(py, "-m", "tests.fakes.twilio", "--port", str(TWILIO_PORT)),
+                *(py, "-m", "deploy.local.fake_twilio", "--port", str(TWILIO_PORT)),
                 *("--account-sid", ACCOUNT_SID, "--auth-token", AUTH_TOKEN),
             ],
             base,

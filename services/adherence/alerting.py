@@ -7,8 +7,7 @@ import logging
 from datetime import timedelta
 
 from services.adherence import messages
-from services.adherence.core import Adherence
-from services.adherence.planner import plan_key
+from services.adherence.context import Context
 from services.adherence.rules.alerts import (
     Finding,
     evaluate_patient,
@@ -21,24 +20,25 @@ from services.adherence.rules.patterns import PatientFacts, PlanFacts
 from services.adherence.rules.pdc import pdc
 from services.adherence.rules.refills import fills_for_class, fills_for_plan, refill_schedule
 from services.adherence.rules.schedule import local_today
+from services.adherence.timers import GapCheck
 
 log = logging.getLogger("mtm.adherence.alerts")
 
 
-async def plan_facts(svc: Adherence, plan: Plan) -> PlanFacts:
+async def plan_facts(ctx: Context, plan: Plan) -> PlanFacts:
     """Doses, fills, PDC, supply and the last dose taken of a plan, as of now."""
-    cfg = svc.config
-    now = svc.clock.now()
+    cfg = ctx.config
+    now = ctx.clock.now()
     today = local_today(now, plan.zone)
-    doses = tuple(await svc.state.doses(plan.plan_id, since=now - timedelta(days=cfg.history_days)))
-    fills = await svc.state.fills(plan.patient_id)
+    doses = tuple(await ctx.state.doses(plan.plan_id, since=now - timedelta(days=cfg.history_days)))
+    fills = await ctx.state.fills(plan.patient_id)
     plan_fills = fills_for_plan(plan, fills)
     period_start = today - timedelta(days=cfg.pdc_period_days - 1)
     return PlanFacts(
         plan=plan,
         doses=doses,
         today=today,
-        last_taken=await svc.state.last_taken(plan.plan_id),
+        last_taken=await ctx.state.last_taken(plan.plan_id),
         fills=tuple(plan_fills),
         adherence_30d=dose_adherence(doses, now, 30),
         pdc=pdc(
@@ -56,14 +56,14 @@ async def plan_facts(svc: Adherence, plan: Plan) -> PlanFacts:
     )
 
 
-async def review_plan(svc: Adherence, plan: Plan) -> None:
+async def review_plan(ctx: Context, plan: Plan) -> None:
     """Evaluate every rule of the plan, record its metrics, and set its gap timer."""
-    facts = await plan_facts(svc, plan)
-    now = svc.clock.now()
-    await _record_metrics(svc, facts)
-    for rule_id, finding in evaluate_plan(facts, svc.config.thresholds, now):
+    facts = await plan_facts(ctx, plan)
+    now = ctx.clock.now()
+    await _record_metrics(ctx, facts)
+    for rule_id, finding in evaluate_plan(facts, ctx.config.thresholds, now):
         await _apply(
-            svc,
+            ctx,
             plan.patient_id,
             plan.site_id,
             f"plan:{plan.plan_id}",
@@ -72,25 +72,25 @@ async def review_plan(svc: Adherence, plan: Plan) -> None:
             facts.today.isoformat(),
         )
     anchor = facts.last_taken[1] if facts.last_taken else plan.first_dose_at
-    lengths = gap_lengths(plan, svc.config.thresholds, facts.today)
+    lengths = gap_lengths(plan, ctx.config.thresholds, facts.today)
     upcoming = [anchor + length for length in lengths if anchor and anchor + length > now]
-    key = plan_key("gap", plan.plan_id)
+    timer = GapCheck(plan.plan_id)
     if upcoming:
-        await svc.timers.schedule(key, min(upcoming), {"kind": "gap", "plan": plan.plan_id})
+        await ctx.timers.schedule(*timer.at(min(upcoming)))
     else:
-        await svc.timers.cancel(key)
+        await ctx.timers.cancel(timer.key)
 
 
-async def review_patient(svc: Adherence, patient_id: str) -> None:
+async def review_patient(ctx: Context, patient_id: str) -> None:
     """Evaluate the patient-scoped rules (ADH-DATA-GAP)."""
-    patient = await svc.state.patient(patient_id)
-    plans = await svc.state.patient_plans(patient_id)
+    patient = await ctx.state.patient(patient_id)
+    plans = await ctx.state.patient_plans(patient_id)
     active = sum(1 for p in plans if p.active and not p.prn)
-    now = svc.clock.now()
+    now = ctx.clock.now()
     facts = PatientFacts(patient=patient, active_plans=active)
-    for rule_id, finding in evaluate_patient(facts, svc.config.thresholds, now):
+    for rule_id, finding in evaluate_patient(facts, ctx.config.thresholds, now):
         await _apply(
-            svc,
+            ctx,
             patient_id,
             patient.site_id,
             f"patient:{patient_id}",
@@ -101,7 +101,7 @@ async def review_patient(svc: Adherence, patient_id: str) -> None:
 
 
 async def _apply(
-    svc: Adherence,
+    ctx: Context,
     patient_id: str,
     site_id: str | None,
     scope: str,
@@ -110,15 +110,15 @@ async def _apply(
     today: str,
 ) -> None:
     if finding is None:
-        await svc.state.close_episode(scope, rule_id)
+        await ctx.state.close_episode(scope, rule_id)
         return
-    episode = await svc.state.open_episode(
+    episode = await ctx.state.open_episode(
         scope, rule_id, finding.episode or f"since:{today}", fixed=finding.episode is not None
     )
     event = messages.alert(
         finding, patient_id=patient_id, site_id=site_id, scope=scope, episode=episode
     )
-    if not await svc.publish_once(f"alert:{event.dedup_key}", event, claims=svc.alert_claims):
+    if not await ctx.alert_once.publish(f"alert:{event.dedup_key}", event, ctx.bus):
         return
     log.info(
         "clinical alert raised",
@@ -132,8 +132,8 @@ async def _apply(
     )
 
 
-async def _record_metrics(svc: Adherence, facts: PlanFacts) -> None:
-    now = svc.clock.now()
+async def _record_metrics(ctx: Context, facts: PlanFacts) -> None:
+    now = ctx.clock.now()
     week, month = dose_adherence(facts.doses, now, 7), dose_adherence(facts.doses, now, 30)
     result = facts.pdc
     metrics = {
@@ -159,4 +159,4 @@ async def _record_metrics(svc: Adherence, facts: PlanFacts) -> None:
         "pdc_days": result.days if result else 0,
         "run_out": facts.supply.run_out.isoformat() if facts.supply else None,
     }
-    await svc.state.put_metrics(facts.plan.patient_id, facts.plan.plan_id, metrics)
+    await ctx.state.put_metrics(facts.plan.patient_id, facts.plan.plan_id, metrics)

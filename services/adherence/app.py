@@ -1,4 +1,5 @@
-"""Wiring of the adherence service: settings, clients, router, and the dose timer worker."""
+"""Wiring of the adherence service: settings, clients, its Context, the router, and the dose
+timer worker (a background loop of the shared runtime)."""
 
 from __future__ import annotations
 
@@ -10,14 +11,14 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from services.adherence.clock import ScaledClock
-from services.adherence.core import Adherence
+from services.adherence.context import Context
 from services.adherence.handlers import make_router
 from services.adherence.settings import AdherenceSettings, SimClockSettings
 from services.adherence.state import State
 from services.adherence.steps import fire
 from shared.clock import Clock, SystemClock
-from shared.idempotency import Claims, EventLedger
-from shared.runtime import Runtime
+from shared.idempotency import Claims, EventLedger, Once
+from shared.runtime import Runtime, Service
 from shared.timers import Timers, TimerWorker
 from shared.topics import RedisPrefix
 
@@ -38,45 +39,46 @@ def make_clock(sim: SimClockSettings) -> Clock:
 
 
 def build(
-    settings: AdherenceSettings,
+    settings: AdherenceSettings | None = None,
     *,
     clock: Clock | None = None,
-    redis: Redis | None = None,
     broker: KafkaBroker | None = None,
-) -> tuple[Runtime, Adherence, TimerWorker]:
-    """The runtime with the router included and the timer worker as a background loop."""
+    redis: Redis | None = None,
+) -> Service[Context]:
+    """The service: the router included and the dose timer worker as a background loop."""
+    settings = settings or AdherenceSettings()
     cfg = settings.adherence
     rt = Runtime.create(
         settings, name="adherence", clock=clock or make_clock(cfg.sim), redis=redis, broker=broker
     )
     prefix = rt.key_prefix(RedisPrefix.ADHERENCE)
-    svc = Adherence(
+    claims = Claims(rt.redis, prefix, done_ttl_seconds=CLAIM_MEMORY_SECONDS)
+    alert_claims = Claims(rt.redis, f"{prefix}:alerts", done_ttl_seconds=ALERT_MEMORY_SECONDS)
+    ctx = Context(
         state=State(rt.redis, prefix, clock=rt.clock, retention_days=cfg.retention_days),
         timers=Timers(rt.redis, prefix, "doses", buckets=cfg.timer_buckets),
-        claims=Claims(rt.redis, prefix, done_ttl_seconds=CLAIM_MEMORY_SECONDS),
-        alert_claims=Claims(rt.redis, f"{prefix}:alerts", done_ttl_seconds=ALERT_MEMORY_SECONDS),
+        once=Once(claims, lease_seconds=cfg.claim_lease_seconds),
+        alert_once=Once(alert_claims, lease_seconds=cfg.claim_lease_seconds),
         bus=rt.bus,
         clock=rt.clock,
         ledger=EventLedger(rt.redis, prefix),
         config=cfg.to_config(),
     )
-    rt.include(make_router(svc, prefix=settings.kafka.topic_prefix))
+    rt.include(make_router(ctx, prefix=settings.kafka.topic_prefix))
     # Timer leases and waits are measured on the service clock: scale the real-time settings.
     scale = cfg.sim.scale
     worker = TimerWorker(
-        svc.timers,
-        partial(fire, svc),
+        ctx.timers,
+        partial(fire, ctx),
         clock=rt.clock,
         lease_seconds=cfg.timer_lease_seconds * scale,
         poll_seconds=cfg.timer_poll_seconds * scale,
         max_attempts=cfg.timer_max_attempts,
         retry_seconds=cfg.timer_retry_seconds * scale,
     )
-    rt.background(worker.run, worker.stop)
-    return rt, svc, worker
+    return Service(rt, ctx, [rt.timers(worker)])
 
 
 def create_app(settings: AdherenceSettings | None = None) -> FastStream:
     """The FastStream app; nothing connects until it starts."""
-    rt, _, _ = build(settings or AdherenceSettings())
-    return rt.app()
+    return build(settings or AdherenceSettings()).app()

@@ -1,7 +1,7 @@
 """Kafka handlers of the adherence service, one per event: plans, dose reports, fills, patients.
 
-Each handler is idempotent: an event already handled (by event id) is skipped, plan mutations
-run under the plan's lock, and dose transitions are atomic, so a replay changes nothing."""
+Each event is handled once (a claim on `event:<id>`), plan mutations run under the plan's lock,
+and dose transitions are atomic, so a replay changes nothing."""
 
 from __future__ import annotations
 
@@ -13,11 +13,12 @@ from faststream.kafka import KafkaRouter
 
 from services.adherence import messages
 from services.adherence.alerting import review_patient, review_plan
-from services.adherence.core import Adherence
-from services.adherence.planner import materialize, schedule_refills, step_key, stop
-from services.adherence.rules.model import STEPS, Fill, Plan, Segment
+from services.adherence.context import Context
+from services.adherence.planner import materialize, schedule_refills, stop
+from services.adherence.rules.model import Fill, Plan, Segment
 from services.adherence.rules.schedule import local_today
 from services.adherence.rules.windows import bind_report, classify_taken
+from services.adherence.timers import DataGap, dose_steps
 from shared import topics
 from shared.broker import InvalidEvent, group_id, subscriber
 from shared.events import (
@@ -39,13 +40,13 @@ from shared.events import (
 log = logging.getLogger("mtm.adherence.handlers")
 
 
-async def on_plan_started(svc: Adherence, e: MedicationPlanStarted) -> None:
-    async with svc.state.lock(f"plan:{e.plan_id}"):
-        current = await svc.state.plan(e.plan_id)
+async def on_plan_started(ctx: Context, e: MedicationPlanStarted) -> None:
+    async with ctx.state.lock(f"plan:{e.plan_id}"):
+        current = await ctx.state.plan(e.plan_id)
         if current is not None and current.started_event == str(e.event_id):
             plan = current
         else:
-            patient = await svc.state.patient(e.patient_id)
+            patient = await ctx.state.patient(e.patient_id)
             plan = Plan(
                 plan_id=e.plan_id,
                 patient_id=e.patient_id,
@@ -59,25 +60,25 @@ async def on_plan_started(svc: Adherence, e: MedicationPlanStarted) -> None:
                 first_dose_at=current.first_dose_at if current is not None else None,
                 started_event=str(e.event_id),
             )
-            await svc.state.put_plan(plan)
-        now = svc.clock.now()
+            await ctx.state.put_plan(plan)
+        now = ctx.clock.now()
         today = local_today(now, plan.zone)
         # Doses before the plan was announced are not ours to remind about or to count.
         plan = await materialize(
-            svc, plan, first=today - timedelta(days=1), not_before=min(e.occurred_at, now)
+            ctx, plan, first=today - timedelta(days=1), not_before=min(e.occurred_at, now)
         )
-        await schedule_refills(svc, plan)
-        await review_plan(svc, plan)
+        await schedule_refills(ctx, plan)
+        await review_plan(ctx, plan)
 
 
-async def on_plan_changed(svc: Adherence, e: MedicationPlanChanged) -> None:
-    async with svc.state.lock(f"plan:{e.plan_id}"):
-        plan = await svc.state.plan(e.plan_id)
+async def on_plan_changed(ctx: Context, e: MedicationPlanChanged) -> None:
+    async with ctx.state.lock(f"plan:{e.plan_id}"):
+        plan = await ctx.state.plan(e.plan_id)
         if plan is None:
             raise InvalidEvent("MedicationPlanChanged for a plan never started here")
         if not plan.active:
             return
-        now = svc.clock.now()
+        now = ctx.clock.now()
         today = local_today(now, plan.zone)
         if e.dose_times is not None or e.zone is not None:
             # Without an effective date new times start tomorrow: moving today's dose to a
@@ -90,29 +91,29 @@ async def on_plan_changed(svc: Adherence, e: MedicationPlanChanged) -> None:
             plan = replace(plan, segments=(*kept, segment))
         if e.end_date is not None:
             plan = replace(plan, end_date=e.end_date)
-        await svc.state.put_plan(plan)
-        plan = await materialize(svc, plan, first=today, not_before=now)
-        await schedule_refills(svc, plan)
-        await review_plan(svc, plan)
+        await ctx.state.put_plan(plan)
+        plan = await materialize(ctx, plan, first=today, not_before=now)
+        await schedule_refills(ctx, plan)
+        await review_plan(ctx, plan)
 
 
-async def on_plan_stopped(svc: Adherence, e: MedicationPlanStopped) -> None:
-    async with svc.state.lock(f"plan:{e.plan_id}"):
-        plan = await svc.state.plan(e.plan_id)
+async def on_plan_stopped(ctx: Context, e: MedicationPlanStopped) -> None:
+    async with ctx.state.lock(f"plan:{e.plan_id}"):
+        plan = await ctx.state.plan(e.plan_id)
         if plan is None or not plan.active:
             return
         plan = replace(plan, active=False, stopped_reason=e.reason, stopped_at=e.occurred_at)
-        await svc.state.put_plan(plan)
-        await stop(svc, plan)
-        await review_plan(svc, plan)  # a patient-reported stop is itself a lithium/BZD alert
+        await ctx.state.put_plan(plan)
+        await stop(ctx, plan)
+        await review_plan(ctx, plan)  # a patient-reported stop is itself a lithium/BZD alert
 
 
-async def on_dose_reported(svc: Adherence, e: DoseTaken | DoseSkipped) -> None:
+async def on_dose_reported(ctx: Context, e: DoseTaken | DoseSkipped) -> None:
     """A dose taken or skipped: close it, cancel what is left of its steps, review the rules.
     A report whose dose id we do not know binds to the plan's open dose around that time."""
     taken = isinstance(e, DoseTaken)
     at = e.taken_at if isinstance(e, DoseTaken) else e.reported_at
-    plan = await svc.state.plan(e.plan_id)
+    plan = await ctx.state.plan(e.plan_id)
     if plan is None or plan.patient_id != e.patient_id:
         # Never let a report close a dose of another patient's plan.
         log.warning(
@@ -120,8 +121,8 @@ async def on_dose_reported(svc: Adherence, e: DoseTaken | DoseSkipped) -> None:
             extra={"plan_id": e.plan_id, "patient_id": e.patient_id},
         )
         return
-    exact = await svc.state.dose(e.dose_id)
-    nearby = await svc.state.doses(e.plan_id, since=at - timedelta(days=2))
+    exact = await ctx.state.dose(e.dose_id)
+    nearby = await ctx.state.doses(e.plan_id, since=at - timedelta(days=2))
     dose = bind_report(e.dose_id, at, [exact] if exact and exact.plan_id == e.plan_id else nearby)
     if dose is None:
         log.warning(
@@ -132,7 +133,7 @@ async def on_dose_reported(svc: Adherence, e: DoseTaken | DoseSkipped) -> None:
     status = classify_taken(at, dose) if taken else "skipped"
     changed = False
     if status is not None:
-        changed, _ = await svc.state.transition(
+        changed, _ = await ctx.state.transition(
             dose.dose_id,
             allowed=("pending",),
             status=status,
@@ -140,22 +141,18 @@ async def on_dose_reported(svc: Adherence, e: DoseTaken | DoseSkipped) -> None:
             channel=e.channel,
         )
     if changed:
-        for step in STEPS:
-            await svc.timers.cancel(step_key(dose.dose_id, step))
+        for timer in dose_steps(dose.dose_id):
+            await ctx.timers.cancel(timer.key)
         if taken:
-            await svc.state.record_taken(plan.plan_id, dose.dose_id, at)
+            await ctx.state.record_taken(plan.plan_id, dose.dose_id, at)
     elif dose.status != "pending" or status is None:
         # Too late or already closed: the dose keeps its status, the report is kept beside it.
-        await svc.state.note(dose.dose_id, late_report_at=at.isoformat())
+        await ctx.state.note(dose.dose_id, late_report_at=at.isoformat())
     if e.channel in ("sms", "app"):  # the patient answered: engagement, even if late
-        await svc.state.record_reply(e.patient_id, at)
-        last = (await svc.state.patient(e.patient_id)).last_reply_at or at
-        hours = svc.config.thresholds.data_gap_hours
-        await svc.timers.schedule(
-            f"datagap|{e.patient_id}",
-            last + timedelta(hours=hours),
-            {"kind": "datagap", "patient": e.patient_id},
-        )
+        await ctx.state.record_reply(e.patient_id, at)
+        last = (await ctx.state.patient(e.patient_id)).last_reply_at or at
+        hours = ctx.config.thresholds.data_gap_hours
+        await ctx.timers.schedule(*DataGap(e.patient_id).at(last + timedelta(hours=hours)))
     log.info(
         "dose reported",
         extra={
@@ -167,17 +164,16 @@ async def on_dose_reported(svc: Adherence, e: DoseTaken | DoseSkipped) -> None:
             "bound": dose.dose_id != e.dose_id,
         },
     )
-    current = await svc.state.dose(dose.dose_id)
+    current = await ctx.state.dose(dose.dose_id)
     if current is not None and current.status == "skipped":
-        await svc.publish_once(
-            f"missed:{dose.dose_id}", messages.dose_missed(current, plan, "skipped")
-        )
-    async with svc.state.lock(f"plan:{plan.plan_id}"):
-        await review_plan(svc, await svc.state.plan(plan.plan_id) or plan)
-    await review_patient(svc, e.patient_id)
+        missed = messages.dose_missed(current, plan, "skipped")
+        await ctx.once.publish(f"missed:{dose.dose_id}", missed, ctx.bus)
+    async with ctx.state.lock(f"plan:{plan.plan_id}"):
+        await review_plan(ctx, await ctx.state.plan(plan.plan_id) or plan)
+    await review_patient(ctx, e.patient_id)
 
 
-async def on_dispensed(svc: Adherence, e: MedicationDispensed) -> None:
+async def on_dispensed(ctx: Context, e: MedicationDispensed) -> None:
     fill = Fill(
         fill_id=str(e.event_id),
         drug=e.drug.lower(),
@@ -186,66 +182,66 @@ async def on_dispensed(svc: Adherence, e: MedicationDispensed) -> None:
         days_supply=e.days_supply,
         plan_id=e.plan_id,
     )
-    await svc.state.add_fill(e.patient_id, fill)
-    for plan in await svc.state.patient_plans(e.patient_id):
+    await ctx.state.add_fill(e.patient_id, fill)
+    for plan in await ctx.state.patient_plans(e.patient_id):
         related = fill.plan_id == plan.plan_id or fill.drug_class == plan.drug_class
         if not related or not plan.active:
             continue
-        async with svc.state.lock(f"plan:{plan.plan_id}"):
-            current = await svc.state.plan(plan.plan_id) or plan
-            await schedule_refills(svc, current)
-            await review_plan(svc, current)
+        async with ctx.state.lock(f"plan:{plan.plan_id}"):
+            current = await ctx.state.plan(plan.plan_id) or plan
+            await schedule_refills(ctx, current)
+            await review_plan(ctx, current)
 
 
-async def on_patient(svc: Adherence, e: Event) -> None:
+async def on_patient(ctx: Context, e: Event) -> None:
     if isinstance(e, PatientEnrolled):
-        await svc.state.update_patient(e.patient_id, site_id=e.site_id, discharged="0")
+        await ctx.state.update_patient(e.patient_id, site_id=e.site_id, discharged="0")
     elif isinstance(e, CaregiverLinked | CaregiverUnlinked):
         linked = isinstance(e, CaregiverLinked)
-        await svc.state.link_caregiver(e.patient_id, e.caregiver_id, linked=linked)
+        await ctx.state.link_caregiver(e.patient_id, e.caregiver_id, linked=linked)
     elif isinstance(e, PatientDischarged):
-        await svc.state.update_patient(e.patient_id, discharged="1")
-        for plan in await svc.state.patient_plans(e.patient_id):
-            async with svc.state.lock(f"plan:{plan.plan_id}"):
-                current = await svc.state.plan(plan.plan_id) or plan
+        await ctx.state.update_patient(e.patient_id, discharged="1")
+        for plan in await ctx.state.patient_plans(e.patient_id):
+            async with ctx.state.lock(f"plan:{plan.plan_id}"):
+                current = await ctx.state.plan(plan.plan_id) or plan
                 if current.active:
                     current = replace(
                         current, active=False, stopped_reason="discharged", stopped_at=e.occurred_at
                     )
-                    await svc.state.put_plan(current)
-                    await stop(svc, current)
-                    await review_plan(svc, current)
+                    await ctx.state.put_plan(current)
+                    await stop(ctx, current)
+                    await review_plan(ctx, current)
 
 
 IGNORED = frozenset({"DoseMissed", "ConsentChanged", "PatientContactChanged"})
 """Ours (DoseMissed), or the dispatcher's business (consent, contact details)."""
 
 
-async def handle(svc: Adherence, event: Event) -> None:
-    """Route one event; skip it if it was handled before."""
+async def handle(ctx: Context, event: Event) -> None:
+    """Route one event, once (skipped if it was handled before)."""
     # Every record is admitted, the ignored ones too: an id is judged the same in every service.
-    await svc.ledger.admit(event)
+    await ctx.ledger.admit(event)
     if event.event_type in IGNORED:
         return
-    marker = f"event:{event.event_id}"
-    if await svc.claims.result(marker) is not None:
-        return
-    if isinstance(event, MedicationPlanStarted):
-        await on_plan_started(svc, event)
-    elif isinstance(event, MedicationPlanChanged):
-        await on_plan_changed(svc, event)
-    elif isinstance(event, MedicationPlanStopped):
-        await on_plan_stopped(svc, event)
-    elif isinstance(event, DoseTaken | DoseSkipped):
-        await on_dose_reported(svc, event)
-    elif isinstance(event, MedicationDispensed):
-        await on_dispensed(svc, event)
-    else:
-        await on_patient(svc, event)
-    await svc.claims.once(marker)
+    async with ctx.once.claimed(f"event:{event.event_id}") as fresh:
+        if not fresh:
+            return
+        match event:
+            case MedicationPlanStarted():
+                await on_plan_started(ctx, event)
+            case MedicationPlanChanged():
+                await on_plan_changed(ctx, event)
+            case MedicationPlanStopped():
+                await on_plan_stopped(ctx, event)
+            case DoseTaken() | DoseSkipped():
+                await on_dose_reported(ctx, event)
+            case MedicationDispensed():
+                await on_dispensed(ctx, event)
+            case _:
+                await on_patient(ctx, event)
 
 
-def make_router(svc: Adherence, *, prefix: str = "") -> KafkaRouter:
+def make_router(ctx: Context, *, prefix: str = "") -> KafkaRouter:
     """mtm.medications and mtm.patients, a consumer group each (`mtm-adherence-<topic>`, with
     the topic prefix), fetched in batches: no page travels on them."""
     router = KafkaRouter()
@@ -255,10 +251,10 @@ def make_router(svc: Adherence, *, prefix: str = "") -> KafkaRouter:
 
     @subscriber(router, topics.MEDICATIONS, group=group(topics.MEDICATIONS), bulk=True)
     async def on_medications(event: MedicationsEvent) -> None:
-        await handle(svc, event)
+        await handle(ctx, event)
 
     @subscriber(router, topics.PATIENTS, group=group(topics.PATIENTS), bulk=True)
     async def on_patients(event: PatientsEvent) -> None:
-        await handle(svc, event)
+        await handle(ctx, event)
 
     return router

@@ -4,9 +4,9 @@
 from __future__ import annotations
 
 import hashlib
-import uuid
 from datetime import date, datetime, timedelta
 from typing import Literal
+from uuid import UUID
 
 from services.adherence.rules.alerts import Finding
 from services.adherence.rules.model import Dose, Plan
@@ -20,21 +20,16 @@ from shared.events import (
     Recipient,
     ReplyContext,
 )
+from shared.ids import IdSpace
 
-SOURCE = "adherence"
-NAMESPACE = uuid.UUID("5d3c1f0e-8a6b-4e0b-9b7a-2f1d6c4a9e11")
-"""uuid5 namespace of every id adherence derives from a business key."""
+IDS = IdSpace(UUID("5d3c1f0e-8a6b-4e0b-9b7a-2f1d6c4a9e11"), source="adherence")
+"""Every id adherence derives from a business key: `IDS.id(key)`, `IDS.id("event", key)`."""
 
 DOSE_REMINDER = "dose_reminder"
 DOSE_FOLLOWUP = "dose_followup"
 REFILL_REMINDER = "refill_reminder"
 CAREGIVER_MISSED_DOSE = "caregiver_missed_dose"
 CAREGIVER_NOTICE_VALID = timedelta(hours=24)
-
-
-def derived_id(key: str) -> uuid.UUID:
-    """A deterministic id for a business key (the same on every replay)."""
-    return uuid.uuid5(NAMESPACE, key)
 
 
 def _corr(value: str) -> str:
@@ -49,9 +44,9 @@ def dose_prompt(dose: Dose, plan: Plan, step: Prompt) -> NotificationRequested:
     quiet hours do not hold it back; a reply is read as being about this dose."""
     key = f"dose:{dose.dose_id}:{step}"
     return NotificationRequested(
-        event_id=derived_id("event:" + key),
-        notification_id=derived_id(key),
-        source=SOURCE,
+        event_id=IDS.id("event", key),
+        notification_id=IDS.id(key),
+        source=IDS.source,
         correlation_id=_corr(dose.dose_id),
         patient_id=dose.patient_id,
         site_id=plan.site_id,
@@ -70,9 +65,9 @@ def caregiver_notice(dose: Dose, plan: Plan, caregiver_id: str) -> NotificationR
     """A PHI-free note to a linked caregiver that a dose was not confirmed."""
     key = f"dose:{dose.dose_id}:caregiver:{caregiver_id}"
     return NotificationRequested(
-        event_id=derived_id("event:" + key),
-        notification_id=derived_id(key),
-        source=SOURCE,
+        event_id=IDS.id("event", key),
+        notification_id=IDS.id(key),
+        source=IDS.source,
         correlation_id=_corr(dose.dose_id),
         patient_id=dose.patient_id,
         site_id=plan.site_id,
@@ -91,9 +86,9 @@ def refill_reminder(
     """A refill reminder: `days` of supply left (quiet hours apply, it is not patient-timed)."""
     key = f"refill:{plan.plan_id}:{supply.run_out.isoformat()}"
     return NotificationRequested(
-        event_id=derived_id("event:" + key),
-        notification_id=derived_id(key),
-        source=SOURCE,
+        event_id=IDS.id("event", key),
+        notification_id=IDS.id(key),
+        source=IDS.source,
         correlation_id=_corr(plan.plan_id),
         patient_id=plan.patient_id,
         site_id=plan.site_id,
@@ -109,8 +104,8 @@ def refill_reminder(
 def dose_missed(dose: Dose, plan: Plan, reason: Literal["no_reply", "skipped"]) -> DoseMissed:
     """DoseMissed for the other services (the symptoms service's cross-stream rules)."""
     return DoseMissed(
-        event_id=derived_id(f"missed:{dose.dose_id}"),
-        source=SOURCE,
+        event_id=IDS.id("missed", dose.dose_id),
+        source=IDS.source,
         correlation_id=_corr(dose.dose_id),
         patient_id=dose.patient_id,
         site_id=plan.site_id,
@@ -136,12 +131,12 @@ def alert(
     """ClinicalAlertRaised for one episode of a rule, with its evidence."""
     key = dedup_key(patient_id, finding.rule_id, scope, episode)
     return ClinicalAlertRaised(
-        event_id=derived_id("event:" + key),
-        source=SOURCE,
+        event_id=IDS.id("event", key),
+        source=IDS.source,
         correlation_id=_corr(key),
         patient_id=patient_id,
         site_id=site_id,
-        alert_id=str(derived_id(key)),
+        alert_id=str(IDS.id(key)),
         severity=finding.severity,  # type: ignore[arg-type]
         rule_id=finding.rule_id,
         evidence=[

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, field_validator
 
-from services.adherence.core import Config
+from services.adherence.context import Config
 from services.adherence.rules.thresholds import Thresholds
 from services.adherence.rules.windows import WindowPolicy
 from shared.events.base import LocalTime
@@ -127,7 +127,6 @@ class AdherenceSection(BaseModel):
             pdc_period_days=self.pdc_period_days,
             pdc_threshold=self.pdc_threshold,
             history_days=self.history_days,
-            claim_lease_seconds=self.claim_lease_seconds,
             transient_retry=timedelta(seconds=self.timer_retry_seconds * self.sim.scale),
         )
 

@@ -108,9 +108,19 @@ class State:
 
     async def put_plan(self, plan: Plan) -> None:
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.set(self.key("plan", plan.plan_id), plan_to_json(plan))
-            pipe.sadd(self.key("patient", plan.patient_id, "plans"), plan.plan_id)
+            self._queue_plan(pipe, plan)
             await pipe.execute()
+
+    async def put_plans(self, plans: Iterable[Plan]) -> None:
+        """put_plan for many plans in one round trip (not a transaction each): bulk loads."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for plan in plans:
+                self._queue_plan(pipe, plan)
+            await pipe.execute()
+
+    def _queue_plan(self, pipe: Pipeline, plan: Plan) -> None:
+        pipe.set(self.key("plan", plan.plan_id), plan_to_json(plan))
+        pipe.sadd(self.key("patient", plan.patient_id, "plans"), plan.plan_id)
 
     async def patient_plans(self, patient_id: str) -> list[Plan]:
         ids = await self.redis.smembers(self.key("patient", patient_id, "plans"))

@@ -1,4 +1,4 @@
-"""The dispatcher's subscriptions: one on_<event> per topic, each a thin call into its part."""
+"""The dispatcher's subscriptions: one on_<event> per topic, each a thin call into its flow."""
 
 from __future__ import annotations
 
@@ -6,11 +6,11 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 
-from services.dispatcher.contacts import ContactsHandler
-from services.dispatcher.dispatch import Dispatcher
-from services.dispatcher.inbound import InboundHandler
-from services.dispatcher.service import Service
-from services.dispatcher.status import StatusHandler
+from services.dispatcher.contacts import contacts
+from services.dispatcher.context import Context
+from services.dispatcher.inbound import inbound
+from services.dispatcher.send import dispatch
+from services.dispatcher.status import status
 from shared import topics
 from shared.broker import group_id, subscriber
 from shared.events import (
@@ -20,42 +20,42 @@ from shared.events import (
     PatientsEvent,
     SmsStatusReceived,
 )
-from shared.timers import Timer, TimerWorker
 
 Groups = topics.Groups
 
 
-class Handlers:
-    """The service's parts, and the timer callback that re-enters them."""
+async def on_notification_requested(
+    ctx: Context, event: NotificationRequested, *, urgent: bool
+) -> None:
+    await dispatch.handle(ctx, event, urgent=urgent)
 
-    def __init__(self, svc: Service) -> None:
-        self.svc = svc
-        self.dispatcher = Dispatcher(svc)
-        self.contacts = ContactsHandler(svc)
-        self.inbound = InboundHandler(svc)
-        self.status = StatusHandler(svc)
-        self.worker: TimerWorker | None = None
 
-    async def on_timer(self, timer: Timer) -> None:
-        """Deferred requests, the one 30003 retry, and status callbacks that came too early."""
-        payload = timer.payload
-        if payload.get("kind") == "status":
-            await self.status.on_timer(payload)
-            return
-        await self.dispatcher.resubmit(
-            str(payload["key"]),
-            urgent=bool(payload.get("urgent")),
-            attempt=int(payload.get("attempt", 0)),
-        )
+async def on_patients_event(ctx: Context, event: PatientsEvent) -> None:
+    await ctx.ledger.admit(event)
+    await contacts.on_patient_event(ctx, event)
+
+
+async def on_clinicians_event(ctx: Context, event: CliniciansEvent) -> None:
+    await ctx.ledger.admit(event)
+    await contacts.on_clinician_event(ctx, event)
+
+
+async def on_inbound_sms(ctx: Context, event: InboundSmsReceived) -> None:
+    await inbound.on_inbound(ctx, event)
+
+
+async def on_sms_status(ctx: Context, event: SmsStatusReceived) -> None:
+    await status.on_status(ctx, event)
 
 
 def make_router(
-    h: Handlers, *, routine_workers: int = 1, urgent_workers: int = 1, group_prefix: str = ""
+    ctx: Context, *, routine_workers: int = 1, urgent_workers: int = 1, group_prefix: str = ""
 ) -> KafkaRouter:
     """Urgent and routine lanes are separate consumer groups: a backlog never delays a page.
     Each lane works on up to `*_workers` of its partitions at once (one consumer each, so a
     partition's records stay in order). Groups carry the topic prefix, so isolated runs (tests)
-    never share a group."""
+    never share a group. The subscribers' names are their AsyncAPI channel names
+    (docs/asyncapi/dispatcher.json)."""
     router = KafkaRouter()
 
     def workers(n: int) -> dict[str, Any]:
@@ -71,7 +71,7 @@ def make_router(
         **workers(urgent_workers),
     )
     async def on_urgent_notification_requested(event: NotificationRequested) -> None:
-        await h.dispatcher.handle(event, urgent=True)
+        await on_notification_requested(ctx, event, urgent=True)
 
     @subscriber(
         router,
@@ -81,24 +81,22 @@ def make_router(
         **workers(routine_workers),
     )
     async def on_routine_notification_requested(event: NotificationRequested) -> None:
-        await h.dispatcher.handle(event, urgent=False)
+        await on_notification_requested(ctx, event, urgent=False)
 
     @subscriber(router, topics.PATIENTS, group=group(topics.PATIENTS), bulk=True)
     async def on_patient_event(event: PatientsEvent) -> None:
-        await h.svc.ledger.admit(event)
-        await h.contacts.on_patient_event(event)
+        await on_patients_event(ctx, event)
 
     @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS), bulk=True)
     async def on_clinician_event(event: CliniciansEvent) -> None:
-        await h.svc.ledger.admit(event)
-        await h.contacts.on_clinician_event(event)
+        await on_clinicians_event(ctx, event)
 
     @subscriber(router, topics.SMS_INBOUND, group=group(topics.SMS_INBOUND))
     async def on_inbound_sms_received(event: InboundSmsReceived) -> None:
-        await h.inbound.on_inbound(event)
+        await on_inbound_sms(ctx, event)
 
     @subscriber(router, topics.SMS_STATUS, group=group(topics.SMS_STATUS), bulk=True)
     async def on_sms_status_received(event: SmsStatusReceived) -> None:
-        await h.status.on_status(event)
+        await on_sms_status(ctx, event)
 
     return router

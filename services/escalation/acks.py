@@ -19,11 +19,12 @@ from typing import Any
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
-from services.escalation.deps import ALERT_TIMERS, UNRESOLVED, Deps, alert_stream
+from services.escalation.context import Context
 from services.escalation.model import AlertState
 from services.escalation.rules import messages as msg
 from services.escalation.rules.auth import may_acknowledge, may_resolve
 from services.escalation.rules.policy import unresolved_wait
+from services.escalation.timers import ALERT_TIMERS, ResolveCheck
 from shared.events import AlertAcknowledged, AlertResolved
 from shared.logging import security_event
 
@@ -34,15 +35,15 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def _find(deps: Deps, code: str, alert_id: str | None) -> str | None:
-    found = await deps.store.alert_for_code(code)
+async def _find(ctx: Context, code: str, alert_id: str | None) -> str | None:
+    found = await ctx.store.alert_for_code(code)
     if found is None or (alert_id is not None and alert_id != found):
         return None
     return found
 
 
-def _notices(deps: Deps, state: AlertState, acker: str, *, takeover: bool = False) -> list[ob.Op]:
-    now = deps.clock.now()
+def _notices(ctx: Context, state: AlertState, acker: str, *, takeover: bool = False) -> list[ob.Op]:
+    now = ctx.clock.now()
     assert state.code is not None
     return [
         ob.publish(
@@ -50,7 +51,7 @@ def _notices(deps: Deps, state: AlertState, acker: str, *, takeover: bool = Fals
                 alert_id=state.alert_id,
                 site_id=state.site_id,
                 code=state.code,
-                site_name=deps.config.site_name(state.site_id),
+                site_name=ctx.config.site_name(state.site_id),
                 clinician_id=other,
                 now=now,
                 acknowledged_by=acker if takeover else None,
@@ -90,13 +91,13 @@ def _refused(
         )
 
 
-async def on_alert_acknowledged(deps: Deps, event: AlertAcknowledged) -> None:
+async def on_alert_acknowledged(ctx: Context, event: AlertAcknowledged) -> None:
     """A clinician's ACK: stop the ladder, tell the others paged, confirm on mtm.alerts."""
-    alert_id = await _find(deps, event.code, event.alert_id)
+    alert_id = await _find(ctx, event.code, event.alert_id)
     if alert_id is None:
         _refused("ack", event, event.alert_id, "unknown_code")
         return
-    verdict = await deps.store.transact(lambda pipe: _acknowledge(deps, pipe, alert_id, event))
+    verdict = await ctx.store.transact(lambda pipe: _acknowledge(ctx, pipe, alert_id, event))
     if verdict not in ("ok", "takeover"):
         _refused("ack", event, alert_id, verdict)
     else:
@@ -109,12 +110,14 @@ async def on_alert_acknowledged(deps: Deps, event: AlertAcknowledged) -> None:
                 "takeover": verdict == "takeover",
             },
         )
-    await deps.outbox.flush(alert_stream(alert_id))
+    await ctx.outbox.flush(ob.alert_stream(alert_id))
 
 
-async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAcknowledged) -> str:
-    await pipe.watch(deps.store.keys.alert(alert_id))
-    state = await deps.store.alert(alert_id, via=pipe)
+async def _acknowledge(
+    ctx: Context, pipe: Pipeline, alert_id: str, event: AlertAcknowledged
+) -> str:
+    await pipe.watch(ctx.store.keys.alert(alert_id))
+    state = await ctx.store.alert(alert_id, via=pipe)
     if state is None or state.code is None:
         return "unknown_code"
     verdict = may_acknowledge(
@@ -127,10 +130,10 @@ async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAc
     if not verdict.allowed:
         return verdict.reason
     takeover = verdict.reason == "takeover"
-    now = deps.clock.now()
+    now = ctx.clock.now()
     # Acknowledged is not resolved: the ladder's timer becomes the resolve-by check. A takeover
     # (another clinician paged by the re-escalation answers ACK) starts it afresh for them.
-    wait = unresolved_wait(deps.resolve_plan(state), 0)
+    wait = unresolved_wait(ctx.resolve_plan(state), 0)
     resolve_by = now + timedelta(seconds=wait) if wait is not None else None
     acked = state.model_copy(
         update={
@@ -145,7 +148,7 @@ async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAc
     ops = [
         ob.cancel(ALERT_TIMERS, alert_id)
         if resolve_by is None
-        else ob.schedule(ALERT_TIMERS, alert_id, resolve_by, {UNRESOLVED: state.next_step}),
+        else ResolveCheck(alert_id, state.next_step).op(resolve_by),
         ob.publish(
             msg.acknowledged(
                 alert_id=alert_id,
@@ -158,21 +161,21 @@ async def _acknowledge(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertAc
                 takeover=takeover,
             )
         ),
-        *_notices(deps, state, event.clinician_id, takeover=takeover),
+        *_notices(ctx, state, event.clinician_id, takeover=takeover),
     ]
     pipe.multi()
-    deps.store.put_alert(pipe, acked)
-    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    ctx.store.put_alert(pipe, acked)
+    ctx.outbox.stage(pipe, ob.alert_stream(alert_id), ops)
     return verdict.reason
 
 
-async def on_alert_resolved(deps: Deps, event: AlertResolved) -> None:
+async def on_alert_resolved(ctx: Context, event: AlertResolved) -> None:
     """A clinician's RESOLVE: close the alert (stopping the ladder if it still ran)."""
-    alert_id = await _find(deps, event.code, event.alert_id)
+    alert_id = await _find(ctx, event.code, event.alert_id)
     if alert_id is None:
         _refused("resolve", event, event.alert_id, "unknown_code")
         return
-    verdict = await deps.store.transact(lambda pipe: _resolve(deps, pipe, alert_id, event))
+    verdict = await ctx.store.transact(lambda pipe: _resolve(ctx, pipe, alert_id, event))
     if verdict != "ok":
         _refused("resolve", event, alert_id, verdict)
     else:
@@ -180,11 +183,11 @@ async def on_alert_resolved(deps: Deps, event: AlertResolved) -> None:
             "alert resolved",
             extra={"alert_id": alert_id, "code": event.code, "clinician_id": event.clinician_id},
         )
-    await deps.outbox.flush(alert_stream(alert_id))
+    await ctx.outbox.flush(ob.alert_stream(alert_id))
 
 
-async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolved) -> str:
-    store, keys = deps.store, deps.store.keys
+async def _resolve(ctx: Context, pipe: Pipeline, alert_id: str, event: AlertResolved) -> str:
+    store, keys = ctx.store, ctx.store.keys
     await pipe.watch(keys.alert(alert_id))
     state = await store.alert(alert_id, via=pipe)
     if state is None or state.code is None:
@@ -196,7 +199,7 @@ async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolv
         return verdict.reason
     await pipe.watch(keys.dedup(state.dedup_key))
     holder = _text(await pipe.get(keys.dedup(state.dedup_key)))
-    now = deps.clock.now()
+    now = ctx.clock.now()
     ops = [
         ob.cancel(ALERT_TIMERS, alert_id),
         ob.publish(
@@ -214,7 +217,7 @@ async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolv
     if state.status == "open" or state.reminders:
         # The others paged stand down; after a re-escalation that includes those it paged (a
         # notice keeps its id per clinician, so nobody gets a second one).
-        ops.extend(_notices(deps, state, event.clinician_id))
+        ops.extend(_notices(ctx, state, event.clinician_id))
     closed = state.model_copy(
         update={
             "status": "resolved",
@@ -228,6 +231,6 @@ async def _resolve(deps: Deps, pipe: Pipeline, alert_id: str, event: AlertResolv
     store.put_alert(pipe, closed)
     if holder == alert_id:
         pipe.delete(keys.dedup(state.dedup_key))
-    store.quarantine_code(pipe, state.code, deps.config.code_quarantine_seconds)
-    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    store.quarantine_code(pipe, state.code, ctx.config.code_quarantine_seconds)
+    ctx.outbox.stage(pipe, ob.alert_stream(alert_id), ops)
     return "ok"

@@ -14,10 +14,10 @@ from typing import Any
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
-from services.escalation.deps import ALERT_TIMERS, DIGEST_TIMERS, Deps, alert_stream
-from services.escalation.digest import digest_stream
+from services.escalation.context import Context
 from services.escalation.model import AlertState
 from services.escalation.rules.grouping import Grouping, decide, still_groups
+from services.escalation.timers import DigestDue, LadderStep
 from shared.events import ClinicalAlertRaised
 
 log = logging.getLogger("mtm.escalation.alerts")
@@ -27,16 +27,16 @@ def _text(value: Any) -> str | None:
     return value.decode() if isinstance(value, bytes) else value
 
 
-async def on_alert_raised(deps: Deps, event: ClinicalAlertRaised) -> None:
+async def on_alert_raised(ctx: Context, event: ClinicalAlertRaised) -> None:
     """Open a new alert, count a repeat into the open one, or raise the open one's severity."""
-    outcome = await deps.store.transact(lambda pipe: _raise(deps, pipe, event))
+    outcome = await ctx.store.transact(lambda pipe: _raise(ctx, pipe, event))
     log.info("alert raised", extra=outcome)
     for stream in outcome.get("streams", ()):
-        await deps.outbox.flush(stream)
+        await ctx.outbox.flush(stream)
 
 
-async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict[str, Any]:
-    store, keys = deps.store, deps.store.keys
+async def _raise(ctx: Context, pipe: Pipeline, event: ClinicalAlertRaised) -> dict[str, Any]:
+    store, keys = ctx.store, ctx.store.keys
     ids = {"alert_id": event.alert_id, "site_id": event.site_id, "severity": event.severity}
     await pipe.watch(
         keys.alert(event.alert_id), keys.member(event.alert_id), keys.dedup(event.dedup_key)
@@ -44,10 +44,10 @@ async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict
     if await pipe.exists(keys.alert(event.alert_id), keys.member(event.alert_id)):
         # A redelivery: the first delivery decided; only finish what it left in the outbox.
         into = _text(await pipe.get(keys.member(event.alert_id))) or event.alert_id
-        return {**ids, "outcome": "redelivered", "streams": [alert_stream(into)]}
+        return {**ids, "outcome": "redelivered", "streams": [ob.alert_stream(into)]}
     open_id = _text(await pipe.get(keys.dedup(event.dedup_key)))
-    now = deps.clock.now()
-    window = timedelta(seconds=deps.config.dedupe_window_seconds)
+    now = ctx.clock.now()
+    window = timedelta(seconds=ctx.config.dedupe_window_seconds)
     current: AlertState | None = None
     if open_id:
         await pipe.watch(keys.alert(open_id))
@@ -58,14 +58,14 @@ async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict
             current = None
     grouping = decide(current.severity if current else None, event.severity)
     if grouping is Grouping.NEW or current is None:
-        return await _open(deps, pipe, event, ids)
+        return await _open(ctx, pipe, event, ids)
     member_ttl = store.retention
     if grouping is Grouping.COUNT:
         pipe.multi()
         store.put_alert(pipe, current.model_copy(update={"count": current.count + 1}))
         pipe.set(keys.member(event.alert_id), current.alert_id, ex=member_ttl)
         return {**ids, "outcome": "grouped", "into": current.alert_id}
-    plan = deps.ladder(event.severity)
+    plan = ctx.ladder(event.severity)
     update: dict[str, Any] = {"severity": event.severity, "count": current.count + 1}
     ops: list[ob.Op] = []
     if plan.mode == "page":
@@ -83,7 +83,7 @@ async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict
             resolve_by=None,
             reminders=0,
         )
-        ops.append(ob.schedule(ALERT_TIMERS, current.alert_id, due, {"step": current.next_step}))
+        ops.append(LadderStep(current.alert_id, current.next_step).op(due))
     pipe.multi()
     upgraded = current.model_copy(update=update)
     store.put_alert(pipe, upgraded)
@@ -92,22 +92,22 @@ async def _raise(deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised) -> dict
         store.keep_code(pipe, upgraded.code)
     if current.status == "queued" and upgraded.status == "open":
         pipe.srem(keys.digest(current.site_id), current.alert_id)
-    deps.outbox.stage(pipe, alert_stream(current.alert_id), ops)
+    ctx.outbox.stage(pipe, ob.alert_stream(current.alert_id), ops)
     return {
         **ids,
         "outcome": "upgraded",
         "into": current.alert_id,
-        "streams": [alert_stream(current.alert_id)],
+        "streams": [ob.alert_stream(current.alert_id)],
     }
 
 
 async def _open(
-    deps: Deps, pipe: Pipeline, event: ClinicalAlertRaised, ids: dict[str, Any]
+    ctx: Context, pipe: Pipeline, event: ClinicalAlertRaised, ids: dict[str, Any]
 ) -> dict[str, Any]:
-    store, keys = deps.store, deps.store.keys
-    now = deps.clock.now()
-    site_id = event.site_id or deps.config.network_site
-    plan = deps.ladder(event.severity)
+    store, keys = ctx.store, ctx.store.keys
+    now = ctx.clock.now()
+    site_id = event.site_id or ctx.config.network_site
+    plan = ctx.ladder(event.severity)
     state = AlertState(
         alert_id=event.alert_id,
         patient_id=event.patient_id,
@@ -123,14 +123,14 @@ async def _open(
         code = await store.allocate_code(event.alert_id)
         due = now + timedelta(seconds=plan.delays[0])
         state = state.model_copy(update={"code": code, "next_due": due})
-        stream = alert_stream(event.alert_id)
-        ops = [ob.schedule(ALERT_TIMERS, event.alert_id, due, {"step": 0})]
+        stream = ob.alert_stream(event.alert_id)
+        ops = [LadderStep(event.alert_id, 0).op(due)]
     else:
         state = state.model_copy(update={"status": "queued"})
         roster = await store.roster(site_id)
-        due = deps.next_digest(site_id, now, roster.zone if roster else None)
-        stream = digest_stream(site_id)
-        ops = [ob.schedule(DIGEST_TIMERS, site_id, due, {})]
+        due = ctx.next_digest(site_id, now, roster.zone if roster else None)
+        stream = ob.digest_stream(site_id)
+        ops = [DigestDue(site_id).op(due)]
     pipe.multi()
     store.put_alert(pipe, state)
     pipe.set(keys.dedup(event.dedup_key), event.alert_id)
@@ -139,5 +139,5 @@ async def _open(
     else:
         pipe.sadd(keys.digest(site_id), event.alert_id)
         pipe.sadd(keys.digest_sites, site_id)
-    deps.outbox.stage(pipe, stream, ops)
+    ctx.outbox.stage(pipe, stream, ops)
     return {**ids, "outcome": "opened", "code": state.code, "streams": [stream]}

@@ -1,7 +1,8 @@
 """The daily digest of a site's P2/P3 alerts: counts only, to the director or the on-call.
 
-One durable timer per site (namespace `digest`, key = site id) at the configured local time,
-in the site's zone (a DST day is 23 or 25 hours long; the digest stays at its wall-clock time).
+One durable timer per site (a `timers.DigestDue`: namespace `digest`, key = site id) at the
+configured local time, in the site's zone (a DST day is 23 or 25 hours long; the digest stays at
+its wall-clock time).
 """
 
 from __future__ import annotations
@@ -9,17 +10,19 @@ from __future__ import annotations
 import logging
 from collections import Counter
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
-from services.escalation.deps import DIGEST_TIMERS, Deps
+from services.escalation.context import Context
 from services.escalation.model import AlertState
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import resolve
-from shared.timers import Timer
+
+if TYPE_CHECKING:  # timers.py fires the digest
+    from services.escalation.timers import DigestDue
 
 log = logging.getLogger("mtm.escalation.digest")
 
@@ -28,22 +31,17 @@ def _text(value: bytes | str) -> str:
     return value.decode() if isinstance(value, bytes) else value
 
 
-def digest_stream(site_id: str) -> str:
-    return f"digest:{site_id}"
-
-
-async def fire_digest(deps: Deps, timer: Timer) -> None:
-    """The timer handler of the `digest` namespace."""
-    site_id = timer.key
-    sent = await deps.store.transact(lambda pipe: _commit(deps, pipe, site_id))
+async def fire_digest(ctx: Context, timer: DigestDue) -> None:
+    """Send a site's digest (or, with nobody to receive it, keep it for tomorrow)."""
+    sent = await ctx.store.transact(lambda pipe: _commit(ctx, pipe, timer))
     if sent:
         log.info("digest queued", extra=sent)
-    await deps.outbox.flush(digest_stream(site_id))
+    await ctx.outbox.flush(ob.digest_stream(timer.site_id))
 
 
-async def _recipient(deps: Deps, site_id: str, at: datetime) -> str | None:
-    site = await deps.store.roster(site_id)
-    network = await deps.store.network_roster(deps.config.network_site)
+async def _recipient(ctx: Context, site_id: str, at: datetime) -> str | None:
+    site = await ctx.store.roster(site_id)
+    network = await ctx.store.network_roster(ctx.config.network_site)
     director = resolve("director", site=site, network=network, at=at)
     if director.clinician_id and not director.network_fallback:
         return director.clinician_id
@@ -51,8 +49,8 @@ async def _recipient(deps: Deps, site_id: str, at: datetime) -> str | None:
     return primary.clinician_id or director.clinician_id
 
 
-async def _commit(deps: Deps, pipe: Pipeline, site_id: str) -> dict[str, Any] | None:
-    store, keys = deps.store, deps.store.keys
+async def _commit(ctx: Context, pipe: Pipeline, timer: DigestDue) -> dict[str, Any] | None:
+    store, keys, site_id = ctx.store, ctx.store.keys, timer.site_id
     await pipe.watch(keys.digest(site_id))
     ids = sorted(
         m.decode() if isinstance(m, bytes) else m for m in await pipe.smembers(keys.digest(site_id))
@@ -69,11 +67,11 @@ async def _commit(deps: Deps, pipe: Pipeline, site_id: str) -> dict[str, Any] | 
     if dedup_keys:
         await pipe.watch(*dedup_keys)
     holders = [await pipe.get(k) for k in dedup_keys]
-    now = deps.clock.now()
+    now = ctx.clock.now()
     roster = await store.roster(site_id)
-    zone = deps.site_zone(site_id, roster.zone if roster else None)
+    zone = ctx.site_zone(site_id, roster.zone if roster else None)
     local_date = now.astimezone(ZoneInfo(zone)).date().isoformat()
-    recipient = await _recipient(deps, site_id, now)
+    recipient = await _recipient(ctx, site_id, now)
     counts: Counter[str] = Counter()
     for state in states:
         counts[state.severity] += state.count
@@ -81,7 +79,7 @@ async def _commit(deps: Deps, pipe: Pipeline, site_id: str) -> dict[str, Any] | 
     pipe.multi()
     if recipient is None:
         # Keep the items for tomorrow's digest, and tell an operator today.
-        due = deps.next_digest(site_id, now + timedelta(seconds=1), zone)
+        due = ctx.next_digest(site_id, now + timedelta(seconds=1), zone)
         ops.append(
             ob.publish(
                 msg.warning(
@@ -93,7 +91,7 @@ async def _commit(deps: Deps, pipe: Pipeline, site_id: str) -> dict[str, Any] | 
                 )
             )
         )
-        ops.append(ob.schedule(DIGEST_TIMERS, site_id, due, {}))
+        ops.append(timer.op(due))
     else:
         if states:
             ops.append(
@@ -112,7 +110,7 @@ async def _commit(deps: Deps, pipe: Pipeline, site_id: str) -> dict[str, Any] | 
             if holder is not None and _text(holder) == state.alert_id:
                 pipe.delete(key)
         pipe.delete(keys.digest(site_id))
-    deps.outbox.stage(pipe, digest_stream(site_id), ops)
+    ctx.outbox.stage(pipe, ob.digest_stream(site_id), ops)
     return {
         "site_id": site_id,
         "counts": dict(counts),

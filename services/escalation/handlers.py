@@ -1,4 +1,8 @@
-"""Kafka handlers of the escalation service: mtm.alerts, mtm.clinicians, mtm.notify.status."""
+"""Kafka handlers of the escalation service: mtm.alerts, mtm.clinicians, mtm.notify.status.
+
+The router, and one `on_<event>(ctx, event)` per consumed event: here the clinicians' and the
+pages' statuses; raised alerts in alerts.py, ACK and RESOLVE in acks.py, a clinician's STOP in
+stop_requests.py."""
 
 from __future__ import annotations
 
@@ -14,7 +18,7 @@ from services.escalation import outbox as ob
 from services.escalation import reach_check
 from services.escalation.acks import on_alert_acknowledged, on_alert_resolved
 from services.escalation.alerts import on_alert_raised
-from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
+from services.escalation.context import Context
 from services.escalation.rules import messages as msg
 from services.escalation.rules import roster as rosters
 from services.escalation.rules.localtime import local_label
@@ -23,6 +27,7 @@ from services.escalation.rules.reach import (
     failed_for_good,
 )
 from services.escalation.stop_requests import on_clinician_stop_request
+from services.escalation.timers import LadderStep
 from shared import topics
 from shared.broker import InvalidEvent, group_id, subscriber
 from shared.events import (
@@ -45,7 +50,7 @@ log = logging.getLogger("mtm.escalation.handlers")
 MAX_GAP_WARNINGS = 20
 
 
-def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
+def make_router(ctx: Context, *, prefix: str = "") -> KafkaRouter:
     """The service's subscriptions (bare topic names; the runtime adds the prefix), one
     consumer group per topic so a joining consumer rebalances only its own topic."""
     router = KafkaRouter()
@@ -56,47 +61,47 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
     @subscriber(router, topics.ALERTS, group=group(topics.ALERTS))
     async def alerts(event: AlertsEvent) -> None:
         if isinstance(event, ClinicalAlertRaised):
-            await on_alert_raised(deps, event)
+            await on_alert_raised(ctx, event)
         elif isinstance(event, AlertAcknowledged) and event.source != msg.SOURCE:
-            await on_alert_acknowledged(deps, event)
+            await on_alert_acknowledged(ctx, event)
         elif isinstance(event, AlertResolved) and event.source != msg.SOURCE:
-            await on_alert_resolved(deps, event)
+            await on_alert_resolved(ctx, event)
         elif (
             isinstance(event, OperationalWarning)
             and event.warning == "clinician_stop_request"
             and event.source != msg.SOURCE
         ):
-            await on_clinician_stop_request(deps, event)
+            await on_clinician_stop_request(ctx, event)
         # AlertPaged, AlertEscalated, OperationalWarning and our own confirmations: our output.
 
     @subscriber(router, topics.CLINICIANS, group=group(topics.CLINICIANS), bulk=True)
     async def clinicians(event: CliniciansEvent) -> None:
-        await deps.ledger.admit(event)
+        await ctx.ledger.admit(event)
         if isinstance(event, RosterPublished):
-            await on_roster_published(deps, event)
+            await on_roster_published(ctx, event)
         elif isinstance(event, ClinicianRegistered):
-            await on_clinician_registered(deps, event)
+            await on_clinician_registered(ctx, event)
 
     @subscriber(router, topics.NOTIFY_STATUS, group=group(topics.NOTIFY_STATUS), bulk=True)
     async def statuses(event: NotifyStatusEvent) -> None:
-        await on_notification_status(deps, event)
+        await on_notification_status(ctx, event)
 
     return router
 
 
-async def on_clinician_registered(deps: Deps, event: ClinicianRegistered) -> None:
+async def on_clinician_registered(ctx: Context, event: ClinicianRegistered) -> None:
     """Remember who can be paged: sites and role only (the dispatcher owns phones and names)."""
     record = {"sites": event.sites, "role": event.role}
-    async with deps.store.redis.pipeline(transaction=True) as pipe:
-        pipe.set(deps.store.keys.clinician(event.clinician_id), json.dumps(record))
+    async with ctx.store.redis.pipeline(transaction=True) as pipe:
+        pipe.set(ctx.store.keys.clinician(event.clinician_id), json.dumps(record))
         # A new registration (a new number, say) is worth paging again.
-        pipe.hdel(deps.store.keys.unreachable, event.clinician_id)
+        pipe.hdel(ctx.store.keys.unreachable, event.clinician_id)
         await pipe.execute()
     log.info("clinician registered", extra={"clinician_id": event.clinician_id})
-    await reach_check.check_sites_of(deps, event.clinician_id, deps.clock.now())
+    await reach_check.check_sites_of(ctx, event.clinician_id, ctx.clock.now())
 
 
-async def on_roster_published(deps: Deps, event: RosterPublished) -> None:
+async def on_roster_published(ctx: Context, event: RosterPublished) -> None:
     """Merge a site's roster into the stored one and report gaps in the coming days."""
     try:
         new = rosters.Roster(
@@ -108,22 +113,22 @@ async def on_roster_published(deps: Deps, event: RosterPublished) -> None:
         )
     except rosters.RosterError as exc:
         raise InvalidEvent(f"roster {event.roster_id}: {exc}") from exc
-    configured = deps.config.sites.get(event.site_id)
+    configured = ctx.config.sites.get(event.site_id)
     if configured is not None and configured.zone != event.zone:
         log.warning(
             "roster zone differs from the site's; the roster's zone is used",
             extra={"site_id": event.site_id, "roster_id": event.roster_id},
         )
-    outcome = await deps.store.transact(lambda pipe: _store_roster(deps, pipe, event, new))
+    outcome = await ctx.store.transact(lambda pipe: _store_roster(ctx, pipe, event, new))
     log.info("roster published", extra=outcome)
-    await deps.outbox.flush(f"roster:{event.site_id}")
-    await reach_check.check_site(deps, event.site_id, deps.clock.now())
+    await ctx.outbox.flush(f"roster:{event.site_id}")
+    await reach_check.check_site(ctx, event.site_id, ctx.clock.now())
     named = (
         {s.primary_id for s in (*new.shifts, *new.overrides)}
         | {s.backup_id for s in (*new.shifts, *new.overrides) if s.backup_id}
         | ({new.director_id} if new.director_id else set())
     )
-    unknown = sorted([c for c in named if await deps.store.clinician(c) is None])
+    unknown = sorted([c for c in named if await ctx.store.clinician(c) is None])
     if unknown:
         # The dispatcher cannot text a clinician it has no number for: their pages would only
         # escalate after its unknown-recipient grace period.
@@ -134,9 +139,9 @@ async def on_roster_published(deps: Deps, event: RosterPublished) -> None:
 
 
 async def _store_roster(
-    deps: Deps, pipe: Pipeline, event: RosterPublished, new: rosters.Roster
+    ctx: Context, pipe: Pipeline, event: RosterPublished, new: rosters.Roster
 ) -> dict[str, Any]:
-    store, keys = deps.store, deps.store.keys
+    store, keys = ctx.store, ctx.store.keys
     seen = keys.roster_seen(str(event.event_id))
     await pipe.watch(keys.roster(event.site_id), seen)
     ids = {"site_id": event.site_id, "roster_id": event.roster_id}
@@ -144,9 +149,9 @@ async def _store_roster(
         return {**ids, "outcome": "redelivered"}
     raw = await pipe.get(keys.roster(event.site_id))
     old = rosters.from_dict(json.loads(raw)) if raw else None
-    now = deps.clock.now()
+    now = ctx.clock.now()
     merged = rosters.prune(rosters.merge(old, new), now - timedelta(days=1))
-    horizon = now + timedelta(days=deps.config.gap_horizon_days)
+    horizon = now + timedelta(days=ctx.config.gap_horizon_days)
     holes = rosters.gaps(merged, now, horizon)
     ops = [
         ob.publish(
@@ -166,11 +171,11 @@ async def _store_roster(
     if event.network_fallback:
         pipe.set(keys.fallback, event.site_id)
     pipe.set(seen, "1", ex=store.retention)
-    deps.outbox.stage(pipe, f"roster:{event.site_id}", ops)
+    ctx.outbox.stage(pipe, f"roster:{event.site_id}", ops)
     return {**ids, "outcome": "stored", "shifts": len(merged.shifts), "gaps": len(holes)}
 
 
-async def on_notification_status(deps: Deps, event: NotifyStatusEvent) -> None:
+async def on_notification_status(ctx: Context, event: NotifyStatusEvent) -> None:
     """Audit a page's delivery; a page that failed escalates at once instead of waiting."""
     if event.recipient.kind != "clinician" or event.category != "clinician_page":
         return
@@ -178,20 +183,20 @@ async def on_notification_status(deps: Deps, event: NotifyStatusEvent) -> None:
         return
     if isinstance(event, NotificationSuppressed) and event.reason == "duplicate":
         return  # the same page was already sent
-    alert_id = await deps.store.alert_for_notification(str(event.notification_id))
+    alert_id = await ctx.store.alert_for_notification(str(event.notification_id))
     if alert_id is None:
         return
-    outcome = await deps.store.transact(lambda pipe: _page_status(deps, pipe, alert_id, event))
+    outcome = await ctx.store.transact(lambda pipe: _page_status(ctx, pipe, alert_id, event))
     if outcome:
         log.info("page status", extra=outcome)
-    await deps.outbox.flush(alert_stream(alert_id))
+    await ctx.outbox.flush(ob.alert_stream(alert_id))
     if outcome.get("for_good"):
         # Tomorrow's shifts may name them too: say so now, not at their next page.
-        await reach_check.check_sites_of(deps, outcome["clinician_id"], deps.clock.now())
+        await reach_check.check_sites_of(ctx, outcome["clinician_id"], ctx.clock.now())
 
 
-async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) -> dict[str, Any]:
-    store = deps.store
+async def _page_status(ctx: Context, pipe: Pipeline, alert_id: str, event: Any) -> dict[str, Any]:
+    store = ctx.store
     await pipe.watch(store.keys.alert(alert_id))
     state = await store.alert(alert_id, via=pipe)
     nid = str(event.notification_id)
@@ -202,7 +207,7 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
     delivered = isinstance(event, NotificationDelivered)
     if page.delivered if delivered else page.failed:
         return {}  # a redelivered status event
-    now = deps.clock.now()
+    now = ctx.clock.now()
     for_good = not delivered and failed_for_good(
         suppressed_reason=event.reason if isinstance(event, NotificationSuppressed) else None,
         permanent=isinstance(event, NotificationFailed) and event.permanent,
@@ -245,7 +250,7 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
     if action != "wait":
         reason = "undelivered" if action == "next_rung" else "unreachable"
         state = state.model_copy(update={"next_due": now, "next_reason": reason})
-        ops.append(ob.schedule(ALERT_TIMERS, alert_id, now, {"step": state.next_step}))
+        ops.append(LadderStep(alert_id, state.next_step).op(now))
     pipe.multi()
     store.put_alert(pipe, state)
     if delivered:
@@ -254,7 +259,7 @@ async def _page_status(deps: Deps, pipe: Pipeline, alert_id: str, event: Any) ->
         why = event.reason if isinstance(event, NotificationSuppressed) else "failed"
         error = getattr(event, "error_code", None)
         pipe.hset(store.keys.unreachable, page.clinician_id, f"{why}:{error or ''}")
-    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    ctx.outbox.stage(pipe, ob.alert_stream(alert_id), ops)
     return {
         "alert_id": alert_id,
         "code": state.code,

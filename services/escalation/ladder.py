@@ -1,89 +1,60 @@
 """Firing an alert's next step: page whom the ladder says, audit it, schedule the step after.
 
-One durable timer per alert (key = alert id, payload = the step it is due to fire; after an
-ACK the same timer is the alert's resolve-by check, see unresolved.py). Firing
-step N claims `alert:<id>:step:<N>`, then in one transaction records the step in the alert's
-state, completes the claim and queues the pages, the audit events and the next timer in the
-outbox. A worker that dies before the commit leaves the timer leased: it fires again after the
-lease and does step N then. A worker that dies after it leaves step N recorded: the re-fired
-timer finds the alert past N and only flushes what the outbox still holds. No step is skipped
-and none is paged twice.
+One durable timer per alert (a `timers.LadderStep`: key = alert id, payload = the step it is
+due to fire; after an ACK the same timer is the alert's resolve-by check, see unresolved.py).
+Firing step N claims `alert:<id>:step:<N>` (`Once.commit`), then in one transaction records the
+step in the alert's state, completes the claim and queues the pages, the audit events and the
+next timer in the outbox. A worker that dies before the commit leaves the timer leased: it fires
+again after the lease and does step N then. A worker that dies after it leaves step N recorded:
+the re-fired timer finds the alert past N and only flushes what the outbox still holds. No step
+is skipped and none is paged twice.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
-from services.escalation.deps import ALERT_TIMERS, Deps, alert_stream
+from services.escalation.context import Context
 from services.escalation.model import AlertState, Page
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import Step, repeat_targets, resolve, wait_before
 from services.escalation.rules.reach import after_undelivered, within_caps
 from services.escalation.rules.roster import on_call
-from shared.idempotency import ClaimState
-from shared.timers import Timer
+from shared.idempotency import ClaimBusy
+
+if TYPE_CHECKING:  # timers.py fires this module's steps
+    from services.escalation.timers import LadderStep
 
 log = logging.getLogger("mtm.escalation.ladder")
-
-
-class StepBusy(RuntimeError):
-    """Another worker holds step N (or died holding it); the timer is retried later."""
 
 
 def _firable(state: AlertState | None, step: int) -> bool:
     return state is not None and state.status == "open" and state.next_step == step
 
 
-async def fire_step(deps: Deps, timer: Timer) -> None:
-    """Fire ladder step `payload.step` (`unresolved.fire_alert_timer` routes the other kind)."""
-    alert_id, step = timer.key, int(timer.payload["step"])
-    if not _firable(await deps.store.alert(alert_id), step):
-        await deps.outbox.flush(alert_stream(alert_id))
-        return
-    name = f"alert:{alert_id}:step:{step}"
-    fired = await claimed_commit(
-        deps, alert_id, name, lambda pipe: _commit(deps, pipe, alert_id, step, name)
-    )
-    if fired is not None:
-        log.info("step fired", extra=fired)
-        if fired["next_due"] is None:
-            log.warning("ladder exhausted; alert stays open", extra={"alert_id": alert_id})
-
-
-async def claimed_commit(
-    deps: Deps,
-    alert_id: str,
-    name: str,
-    commit: Callable[[Pipeline], Awaitable[dict[str, Any] | None]],
-) -> dict[str, Any] | None:
-    """Claim `name`, run `commit` in one Redis transaction, flush the alert's outbox. The claim
-    is released when the commit changed nothing or failed; a claim already done means another
-    worker committed it (only the outbox is flushed); one in progress raises StepBusy."""
-    claim = await deps.claims.claim(name, lease_seconds=deps.config.step_claim_seconds)
-    if claim.state is ClaimState.IN_PROGRESS:
-        raise StepBusy(name)
-    fired = None
-    if claim.state is not ClaimState.DONE:
-        try:
-            fired = await deps.store.transact(commit)
-        except Exception:
-            await deps.claims.release(name)
-            raise
-        if fired is None:
-            await deps.claims.release(name)
-    await deps.outbox.flush(alert_stream(alert_id))
-    return fired
+async def fire_step(ctx: Context, timer: LadderStep) -> None:
+    """Fire ladder step `timer.step`, once: a step another worker committed only flushes the
+    outbox; one another worker holds raises ClaimBusy (the timer fires again later)."""
+    alert_id, step = timer.alert_id, timer.step
+    if _firable(await ctx.store.alert(alert_id), step):
+        fired = await ctx.once.commit(
+            timer.claim, lambda: ctx.store.transact(lambda pipe: _commit(ctx, pipe, timer))
+        )
+        if fired is not None:
+            log.info("step fired", extra=fired)
+            if fired["next_due"] is None:
+                log.warning("ladder exhausted; alert stays open", extra={"alert_id": alert_id})
+    await ctx.outbox.flush(ob.alert_stream(alert_id))
 
 
 def page_ops_for(
-    deps: Deps,
+    ctx: Context,
     state: AlertState,
     step: int,
     clinician_id: str,
@@ -99,7 +70,7 @@ def page_ops_for(
         site_id=state.site_id,
         code=state.code,
         severity=state.severity,
-        site_name=deps.config.site_name(state.site_id),
+        site_name=ctx.config.site_name(state.site_id),
         step=step,
         clinician_id=clinician_id,
         now=now,
@@ -137,7 +108,7 @@ class Targets:
 
 
 async def page_targets(
-    deps: Deps,
+    ctx: Context,
     state: AlertState,
     rung: Step | None,
     step: int,
@@ -148,11 +119,11 @@ async def page_targets(
     """Whom this step pages, and the operator warnings it raises; `fallback`: every rung of the
     site failed to deliver, the fallback roster is paged instead."""
     if fallback:
-        return await _fallback_targets(deps, state, now)
+        return await _fallback_targets(ctx, state, now)
     if rung is None:
         return Targets()
-    site = await deps.store.roster(state.site_id)
-    network = await deps.store.network_roster(deps.config.network_site)
+    site = await ctx.store.roster(state.site_id)
+    network = await ctx.store.network_roster(ctx.config.network_site)
     if rung.is_repeat:
         # Everyone paged so far, and whoever is on call now (a late roster, a shift hand-over),
         # but not a number that already failed for good: a repeat cannot reach it.
@@ -161,7 +132,7 @@ async def page_targets(
             for t in state.ladder.targets
         ]
         everyone = repeat_targets([*state.paged_ids, *(c for c in now_on_call if c)])
-        unreachable = await deps.store.unreachable()
+        unreachable = await ctx.store.unreachable()
         # Who a page of this alert already reached first: when a cap holds pages back, it holds
         # back the numbers that have not answered, not the one that can act.
         reached = {p.clinician_id for p in state.pages if p.delivered}
@@ -204,18 +175,18 @@ def _nobody_warning(
     )
 
 
-async def _fallback_targets(deps: Deps, state: AlertState, now: datetime) -> Targets:
+async def _fallback_targets(ctx: Context, state: AlertState, now: datetime) -> Targets:
     """Every rung of the site failed to deliver: the fallback roster's on-call (primary and
     backup at once), and one no_reachable_on_call warning for the alert."""
-    config = deps.config
+    config = ctx.config
     fallback_site = config.fallback_site or config.network_site
     roster = (
-        await deps.store.network_roster(config.network_site)
+        await ctx.store.network_roster(config.network_site)
         if config.fallback_site is None
-        else await deps.store.roster(config.fallback_site)
+        else await ctx.store.roster(config.fallback_site)
     )
     shift = on_call(roster, now) if roster is not None and roster.site_id != state.site_id else None
-    unreachable = await deps.store.unreachable()
+    unreachable = await ctx.store.unreachable()
     already = set(state.paged_ids)
     candidates = [("fallback_primary", shift.primary_id)] if shift else []
     if shift is not None and shift.backup_id:
@@ -242,12 +213,12 @@ async def _fallback_targets(deps: Deps, state: AlertState, now: datetime) -> Tar
 
 
 async def _within_caps(
-    deps: Deps, pipe: Pipeline, state: AlertState, targets: Targets, now: datetime
+    ctx: Context, pipe: Pipeline, state: AlertState, targets: Targets, now: datetime
 ) -> tuple[list[tuple[str, str]], list[ob.Op], list[str]]:
     """The pages of a step that fit the hourly caps, the warning for those held back, and the
     counter keys to increment for the ones kept. The fallback's page is never held back: it is
     the one page of an alert whose every rung failed (counted all the same)."""
-    config, keys = deps.config, deps.store.keys
+    config, keys = ctx.config, ctx.store.keys
     # An hour of the ladder's time: TIME_SCALE shortens it with every other wait.
     hour = str(int(now.timestamp() // (3600 * config.time_scale)))
     alert_key = keys.pages_in_hour("alert", state.alert_id, hour)
@@ -287,16 +258,15 @@ async def _within_caps(
     return kept, ops, counters
 
 
-async def _commit(
-    deps: Deps, pipe: Pipeline, alert_id: str, step: int, claim: str
-) -> dict[str, Any] | None:
-    store, keys = deps.store, deps.store.keys
+async def _commit(ctx: Context, pipe: Pipeline, timer: LadderStep) -> dict[str, Any] | None:
+    store, keys = ctx.store, ctx.store.keys
+    alert_id, step = timer.alert_id, timer.step
     await pipe.watch(keys.alert(alert_id))
     state = await store.alert(alert_id, via=pipe)
     if state is None or not _firable(state, step):
         return None
     assert state.code is not None  # an open alert always has its code
-    now = deps.clock.now()
+    now = ctx.clock.now()
     plan = state.ladder
     rung = state.step_plan(step)
     ops: list[ob.Op] = []
@@ -314,13 +284,13 @@ async def _commit(
             )
         )
     fallback = state.next_reason == "unreachable" and not state.fallback_paged
-    found = await page_targets(deps, state, rung, step, now, fallback=fallback)
+    found = await page_targets(ctx, state, rung, step, now, fallback=fallback)
     ops.extend(found.ops)
-    targets, capped, counters = await _within_caps(deps, pipe, state, found, now)
+    targets, capped, counters = await _within_caps(ctx, pipe, state, found, now)
     ops.extend(capped)
     pages = []
     for clinician_id, role in targets:
-        page, page_ops = page_ops_for(deps, state, step, clinician_id, role, now)
+        page, page_ops = page_ops_for(ctx, state, step, clinician_id, role, now)
         pages.append(page)
         ops.extend(page_ops)
     # A round that found nobody at all, and the fallback's step, are not repeat rounds: the
@@ -331,7 +301,7 @@ async def _commit(
     if found.nobody and wait is not None:
         # Nobody at all to page: go straight on to the next rung; after the last, look again
         # soon (those looks do not count as repeat rounds).
-        retry = deps.config.nobody_retry_seconds * deps.config.time_scale
+        retry = ctx.config.nobody_retry_seconds * ctx.config.time_scale
         wait = 0.0 if rung is not None and not rung.is_repeat else min(wait, retry)
     reason = "no_one_on_call" if found.nobody and not found.fallback else "no_ack"
     state = state.model_copy(
@@ -352,16 +322,16 @@ async def _commit(
         ops.append(_exhausted_warning(state, now))
     state = state.model_copy(update={"next_due": due, "next_reason": reason})
     if due is not None:
-        ops.append(ob.schedule(ALERT_TIMERS, alert_id, due, {"step": step + 1}))
-    if not await deps.claims.complete(claim, pipe=pipe):
-        raise StepBusy(claim)
+        ops.append(timer.next().op(due))
+    if not await ctx.once.claims.complete(timer.claim, pipe=pipe):
+        raise ClaimBusy(timer.claim)
     store.put_alert(pipe, state)
     for page in pages:
         pipe.set(keys.notification(page.notification_id), alert_id, ex=store.retention)
     for counter in counters:
         pipe.incr(counter)
         pipe.expire(counter, 2 * 3600)
-    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    ctx.outbox.stage(pipe, ob.alert_stream(alert_id), ops)
     return {
         "alert_id": alert_id,
         "code": state.code,

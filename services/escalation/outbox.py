@@ -1,9 +1,10 @@
-"""A transactional outbox: side effects queued in the same MULTI as the state they follow from.
+"""The transactional outbox, the escalation's publish-once: side effects queued in the same MULTI
+as the state they follow from.
 
 A change writes its state and appends its side effects (events to publish, timers to schedule
-or cancel) to the outbox list of its stream (`alert:<id>`, `digest:<site>`, `roster:<site>`)
+or cancel) to the outbox list of its stream (`alert:<id>`, `digest:<site>`, `roster:<site>`, ...)
 in one transaction, then flushes the list in order. A crash after the commit leaves the entries
-in Redis; the next flush of the stream (a redelivered record, a re-fired timer, or the relay
+in Redis; the next flush of the stream (a redelivered record, a re-fired timer, or the upkeep
 loop) carries them out. Entries are removed only after they ran, so an entry may run twice:
 events keep their ids, so a re-published page carries the same notification_id (the dispatcher
 sends it once) and audit consumers drop the duplicate event_id.
@@ -25,6 +26,7 @@ from redis.asyncio.client import Pipeline
 from shared.broker import EventBus
 from shared.clock import Clock
 from shared.events import Event, topic_for
+from shared.idempotency import DELETE_IF_EQUAL
 from shared.timers import Timers
 
 log = logging.getLogger("mtm.escalation.outbox")
@@ -35,12 +37,17 @@ if redis.call('LLEN', KEYS[1]) == 0 then redis.call('ZREM', KEYS[2], ARGV[2]) en
 return 1
 """
 
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
-
 Op = dict[str, Any]
+
+
+def alert_stream(alert_id: str) -> str:
+    """The stream of an alert's side effects."""
+    return f"alert:{alert_id}"
+
+
+def digest_stream(site_id: str) -> str:
+    """The stream of a site's digest."""
+    return f"digest:{site_id}"
 
 
 def publish(event: Event) -> Op:
@@ -93,8 +100,7 @@ class Outbox:
         self.lock_ms = int(lock_seconds * 1000)
         self.batch = batch
         self._trim = redis.register_script(_TRIM)
-        self._release = redis.register_script(_RELEASE)
-        self._stopped = asyncio.Event()
+        self._release = redis.register_script(DELETE_IF_EQUAL)
 
     def _list(self, stream: str) -> str:
         return f"{self.base}:outbox:{stream}"

@@ -10,7 +10,7 @@ import logging
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
-from services.escalation.deps import Deps
+from services.escalation.context import Context
 from services.escalation.rules import messages as msg
 from services.escalation.rules.localtime import local_label, to_utc
 from services.escalation.rules.reach import unpageable_on_call
@@ -18,14 +18,14 @@ from services.escalation.rules.reach import unpageable_on_call
 log = logging.getLogger("mtm.escalation.reach")
 
 
-async def check_site(deps: Deps, site_id: str, now: datetime) -> int:
+async def check_site(ctx: Context, site_id: str, now: datetime) -> int:
     """Check one site's next hours; returns the number of problems found (warned once a day
     for the same problems)."""
-    store = deps.store
+    store = ctx.store
     roster = await store.roster(site_id)
     if roster is None:
         return 0
-    end = now + timedelta(hours=deps.config.reach_check_hours)
+    end = now + timedelta(hours=ctx.config.reach_check_hours)
     known = {
         cid
         for cid in {s.primary_id for s in (*roster.shifts, *roster.overrides)}
@@ -54,34 +54,34 @@ async def check_site(deps: Deps, site_id: str, now: datetime) -> int:
         now=now,
         site_id=site_id,
         clinician_id=problems[0].clinician_id,
-        detail=f"next {deps.config.reach_check_hours} h: {said}",
+        detail=f"next {ctx.config.reach_check_hours} h: {said}",
     )
-    await deps.outbox.publish(f"reach:{site_id}", [warning])
+    await ctx.outbox.publish(f"reach:{site_id}", [warning])
     log.warning("on-call cannot be paged", extra={"site_id": site_id, "problems": len(problems)})
     return len(problems)
 
 
-async def check_sites_of(deps: Deps, clinician_id: str, now: datetime) -> None:
+async def check_sites_of(ctx: Context, clinician_id: str, now: datetime) -> None:
     """After a change to one clinician: the sites they cover, or whose roster names them."""
-    record = await deps.store.clinician(clinician_id) or {}
+    record = await ctx.store.clinician(clinician_id) or {}
     sites = set(record.get("sites") or ())
-    for roster in await deps.store.rosters():
+    for roster in await ctx.store.rosters():
         names = {s.primary_id for s in (*roster.shifts, *roster.overrides)}
         names |= {s.backup_id for s in (*roster.shifts, *roster.overrides) if s.backup_id}
         if clinician_id in names or clinician_id == roster.director_id:
             sites.add(roster.site_id)
     for site_id in sorted(sites):
-        await check_site(deps, site_id, now)
+        await check_site(ctx, site_id, now)
 
 
-async def daily(deps: Deps, now: datetime) -> None:
+async def daily(ctx: Context, now: datetime) -> None:
     """Each site once a local day, from REACH_CHECK_TIME on (run by the upkeep loop)."""
-    hour, minute = (int(x) for x in deps.config.reach_check_time.split(":"))
-    for roster in await deps.store.rosters():
+    hour, minute = (int(x) for x in ctx.config.reach_check_time.split(":"))
+    for roster in await ctx.store.rosters():
         local = now.astimezone(ZoneInfo(roster.zone))
         due = to_utc(local.replace(hour=hour, minute=minute, tzinfo=None), roster.zone)
         if now < due:
             continue
-        marker = deps.store.keys.reach_checked(roster.site_id, local.date().isoformat())
-        if await deps.store.redis.set(marker, "1", nx=True, ex=2 * 24 * 3600):
-            await check_site(deps, roster.site_id, now)
+        marker = ctx.store.keys.reach_checked(roster.site_id, local.date().isoformat())
+        if await ctx.store.redis.set(marker, "1", nx=True, ex=2 * 24 * 3600):
+            await check_site(ctx, roster.site_id, now)

@@ -6,6 +6,7 @@ from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, model_validator
 
+from services.escalation.rules.policy import LadderPlan
 from shared.events.base import LocalTime
 from shared.settings import BaseServiceSettings
 from shared.sites import SiteSection
@@ -78,6 +79,18 @@ class Ladder(BaseModel):
         if any(d < 0 for d in self.delays_seconds):
             raise ValueError("delays must not be negative")
         return self
+
+    def plan(self, time_scale: float = 1.0) -> LadderPlan:
+        """This ladder as the plan a new alert freezes, every wait scaled by `time_scale`."""
+        return LadderPlan(
+            mode=self.mode,
+            targets=tuple(self.targets),
+            delays=tuple(self.delays_seconds),
+            repeat_every=self.repeat_every_seconds,
+            max_repeats=self.max_repeats,
+            resolve_within=self.resolve_within_seconds,
+            max_reminders=self.max_reminders,
+        ).scaled(time_scale)
 
 
 class P1Ladder(Ladder):

@@ -1,37 +1,31 @@
 """Acknowledged is not resolved (ESC-UNRESOLVED): re-escalate an alert nobody resolved.
 
-An ACK turns the alert's timer into its resolve-by check (payload `{"unresolved": N}`, N the
-step it will take, due `resolve_within` after the ACK). When it fires and the alert is still
-acknowledged, step N reminds the acknowledger ("Alert P0 #4821 at Austin acknowledged, not
-resolved. Reply RESOLVE 4821 when done.") and pages the ladder's next rung above them (the
-backup above the primary, then the director; the top rung once past it), publishes
-AlertEscalated(reason=unresolved), and arms the check again `resolve_within` later. The last
-reminder the ladder allows (`max_reminders`) raises OperationalWarning(alert_unresolved) and
-arms nothing. RESOLVE cancels the timer; a check that still fires finds the alert resolved (or
-acknowledged again later, or re-opened by an upgrade) and does nothing.
+An ACK turns the alert's timer into its resolve-by check (a `timers.ResolveCheck`, payload
+`{"unresolved": N}`, N the step it will take, due `resolve_within` after the ACK). When it fires
+and the alert is still acknowledged, step N reminds the acknowledger ("Alert P0 #4821 at Austin
+acknowledged, not resolved. Reply RESOLVE 4821 when done.") and pages the ladder's next rung
+above them (the backup above the primary, then the director; the top rung once past it),
+publishes AlertEscalated(reason=unresolved), and arms the check again `resolve_within` later.
+The last reminder the ladder allows (`max_reminders`) raises OperationalWarning(alert_unresolved)
+and arms nothing. RESOLVE cancels the timer; a check that still fires finds the alert resolved
+(or acknowledged again later, or re-opened by an upgrade) and does nothing.
 
-Crash safety is the ladder's: claim `alert:<id>:unresolved:<N>`, then one transaction records
-step N, completes the claim and queues the pages, the audit events and the next check in the
-outbox; a re-fired timer finds step N done and only flushes the outbox.
+Crash safety is the ladder's: claim `alert:<id>:unresolved:<N>` (`Once.commit`), then one
+transaction records step N, completes the claim and queues the pages, the audit events and the
+next check in the outbox; a re-fired timer finds step N done and only flushes the outbox.
 """
 
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from redis.asyncio.client import Pipeline
 
 from services.escalation import outbox as ob
-from services.escalation.deps import ALERT_TIMERS, UNRESOLVED, Deps, alert_stream
-from services.escalation.ladder import (
-    StepBusy,
-    claimed_commit,
-    fire_step,
-    page_ops_for,
-    page_targets,
-)
+from services.escalation.context import Context
+from services.escalation.ladder import page_ops_for, page_targets
 from services.escalation.model import AlertState
 from services.escalation.rules import messages as msg
 from services.escalation.rules.policy import (
@@ -41,53 +35,46 @@ from services.escalation.rules.policy import (
     unresolved_target,
     unresolved_wait,
 )
-from shared.timers import Timer
+from shared.idempotency import ClaimBusy
+
+if TYPE_CHECKING:  # timers.py fires this module's checks
+    from services.escalation.timers import ResolveCheck
 
 log = logging.getLogger("mtm.escalation.unresolved")
 
 
-async def fire_alert_timer(deps: Deps, timer: Timer) -> None:
-    """The timer handler of the `alerts` namespace: a ladder step or a resolve-by check."""
-    if UNRESOLVED in timer.payload:
-        await fire_unresolved(deps, timer)
-    else:
-        await fire_step(deps, timer)
-
-
-def _firable(deps: Deps, state: AlertState | None, step: int) -> bool:
+def _firable(ctx: Context, state: AlertState | None, step: int) -> bool:
     return (
         state is not None
         and state.next_step == step
-        and unresolved_due(status=state.status, resolve_by=state.resolve_by, now=deps.clock.now())
+        and unresolved_due(status=state.status, resolve_by=state.resolve_by, now=ctx.clock.now())
     )
 
 
-async def fire_unresolved(deps: Deps, timer: Timer) -> None:
-    """Remind the acknowledger and page the next rung, if the alert is still unresolved."""
-    alert_id, step = timer.key, int(timer.payload[UNRESOLVED])
-    if not _firable(deps, await deps.store.alert(alert_id), step):
-        await deps.outbox.flush(alert_stream(alert_id))
-        return
-    name = f"alert:{alert_id}:{UNRESOLVED}:{step}"
-    fired = await claimed_commit(
-        deps, alert_id, name, lambda pipe: _commit(deps, pipe, alert_id, step, name)
-    )
-    if fired is not None:
-        log.warning("acknowledged alert not resolved; re-escalated", extra=fired)
+async def fire_unresolved(ctx: Context, timer: ResolveCheck) -> None:
+    """Remind the acknowledger and page the next rung, if the alert is still unresolved (once,
+    as a ladder step: see ladder.fire_step)."""
+    alert_id, step = timer.alert_id, timer.step
+    if _firable(ctx, await ctx.store.alert(alert_id), step):
+        fired = await ctx.once.commit(
+            timer.claim, lambda: ctx.store.transact(lambda pipe: _commit(ctx, pipe, timer))
+        )
+        if fired is not None:
+            log.warning("acknowledged alert not resolved; re-escalated", extra=fired)
+    await ctx.outbox.flush(ob.alert_stream(alert_id))
 
 
-async def _commit(
-    deps: Deps, pipe: Pipeline, alert_id: str, step: int, claim: str
-) -> dict[str, Any] | None:
-    store, keys = deps.store, deps.store.keys
+async def _commit(ctx: Context, pipe: Pipeline, timer: ResolveCheck) -> dict[str, Any] | None:
+    store, keys = ctx.store, ctx.store.keys
+    alert_id, step = timer.alert_id, timer.step
     await pipe.watch(keys.alert(alert_id))
     state = await store.alert(alert_id, via=pipe)
-    if state is None or not _firable(deps, state, step):
+    if state is None or not _firable(ctx, state, step):
         return None
     assert state.code is not None and state.acknowledged_by is not None
-    now = deps.clock.now()
+    now = ctx.clock.now()
     acker = state.acknowledged_by
-    plan = deps.resolve_plan(state)
+    plan = ctx.resolve_plan(state)
     reminder = state.reminders + 1
     ids = {"alert_id": alert_id, "patient_id": state.patient_id, "site_id": state.site_id}
     ops: list[ob.Op] = [
@@ -98,23 +85,23 @@ async def _commit(
         )
     ]
     # The acknowledger first: the reminder to record the outcome.
-    page, reminder_ops = page_ops_for(deps, state, step, acker, "reminder", now, reminder=True)
+    page, reminder_ops = page_ops_for(ctx, state, step, acker, "reminder", now, reminder=True)
     pages = [page]
     ops.extend(reminder_ops)
     # Then the rung above them (nobody else if that is the acknowledger again).
     rung = acknowledger_rung(plan.targets, (p.role for p in state.pages if p.clinician_id == acker))
     target = unresolved_target(plan.targets, rung, reminder)
-    found = await page_targets(deps, state, Step(rung, target), step, now)
+    found = await page_targets(ctx, state, Step(rung, target), step, now)
     ops.extend(found.ops)
     for clinician_id, role in found.pages:
         if clinician_id != acker:
-            page, page_ops = page_ops_for(deps, state, step, clinician_id, role, now)
+            page, page_ops = page_ops_for(ctx, state, step, clinician_id, role, now)
             pages.append(page)
             ops.extend(page_ops)
     wait = unresolved_wait(plan, reminder)
     due = now + timedelta(seconds=wait) if wait is not None else None
     if due is not None:
-        ops.append(ob.schedule(ALERT_TIMERS, alert_id, due, {UNRESOLVED: step + 1}))
+        ops.append(timer.next().op(due))
     else:
         ops.append(
             ob.publish(
@@ -138,12 +125,12 @@ async def _commit(
             "pages": [*state.pages, *pages],
         }
     )
-    if not await deps.claims.complete(claim, pipe=pipe):
-        raise StepBusy(claim)
+    if not await ctx.once.claims.complete(timer.claim, pipe=pipe):
+        raise ClaimBusy(timer.claim)
     store.put_alert(pipe, state)
     for page in pages:
         pipe.set(keys.notification(page.notification_id), alert_id, ex=store.retention)
-    deps.outbox.stage(pipe, alert_stream(alert_id), ops)
+    ctx.outbox.stage(pipe, ob.alert_stream(alert_id), ops)
     return {
         "alert_id": alert_id,
         "code": state.code,

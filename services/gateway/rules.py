@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from datetime import datetime
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from pydantic import ValidationError
 
 from services.gateway.forms import BadRequest
 from shared.events import Event, InboundSmsReceived, SmsStatusReceived
+from shared.ids import IdSpace
 
 SOURCE = "gateway"
 INBOUND_REQUIRED = ("MessageSid", "From", "To", "Body")
@@ -30,7 +31,7 @@ FORM_NAMES = {
 
 # Fixed namespace: a Twilio retry of the same webhook yields the same event_id, so even a record
 # published twice (a publish that timed out, then landed) is recognisably one event downstream.
-_EVENT_IDS = UUID("5b0f3c9e-6f1e-4c55-9d64-0c2f4b1de9a7")
+EVENT_IDS = IdSpace(UUID("5b0f3c9e-6f1e-4c55-9d64-0c2f4b1de9a7"), source=SOURCE)
 
 
 def public_url(base: str, path: str, query: str) -> str:
@@ -60,7 +61,7 @@ def inbound_event(fields: Mapping[str, str], *, received_at: datetime) -> Inboun
     sid = fields["MessageSid"]
     try:
         return InboundSmsReceived(
-            event_id=uuid5(_EVENT_IDS, f"inbound:{sid}"),
+            event_id=EVENT_IDS.id("inbound", sid),
             source=SOURCE,
             correlation_id=sid,
             message_sid=sid,
@@ -79,7 +80,7 @@ def status_event(fields: Mapping[str, str], *, received_at: datetime) -> SmsStat
     sid, status = fields["MessageSid"], fields["MessageStatus"]
     try:
         return SmsStatusReceived(
-            event_id=uuid5(_EVENT_IDS, f"status:{sid}:{status}"),
+            event_id=EVENT_IDS.id("status", sid, status),
             source=SOURCE,
             correlation_id=sid,
             message_sid=sid,

@@ -9,8 +9,9 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 
+from services.reminders.context import Context
 from services.reminders.rules import REBOOK, Appointment, lifecycle, messages
-from services.reminders.timing import Deps, publish_once, schedule, sync_timers, timer_key
+from services.reminders.timers import Rebook, schedule, sync_timers, timer_key
 from shared import topics
 from shared.broker import group_id, subscriber
 from shared.events import (
@@ -38,11 +39,11 @@ def _booked_at(event: Event, now: datetime) -> datetime:
     return min(event.occurred_at, now)
 
 
-async def on_appointment_booked(deps: Deps, event: AppointmentBooked) -> None:
-    now = deps.clock.now()
-    async with deps.store.lock(event.appointment_id):
+async def on_appointment_booked(ctx: Context, event: AppointmentBooked) -> None:
+    now = ctx.clock.now()
+    async with ctx.store.lock(event.appointment_id):
         appt = lifecycle.booked(
-            await deps.store.appointment(event.appointment_id),
+            await ctx.store.appointment(event.appointment_id),
             appointment_id=event.appointment_id,
             patient_id=event.patient_id,
             site_id=event.site_id,
@@ -51,20 +52,20 @@ async def on_appointment_booked(deps: Deps, event: AppointmentBooked) -> None:
             join_url=event.join_url,
             correlation_id=event.correlation_id,
         )
-        profile = await deps.store.profile(appt.patient_id)
-        await deps.store.save(appt, now=now)
-        await sync_timers(deps, appt, profile, since=_booked_at(event, now))
+        profile = await ctx.store.profile(appt.patient_id)
+        await ctx.store.save(appt, now=now)
+        await sync_timers(ctx, appt, profile, since=_booked_at(event, now))
         if appt.status == "booked" and appt.start > now and not profile.discharged:
             notice = messages.booking_notice(appt, rescheduled=False, now=now)
-            await publish_once(deps, notice, appt)
+            await ctx.publish_once(notice, appt)
 
 
-async def on_appointment_rescheduled(deps: Deps, event: AppointmentRescheduled) -> None:
-    now = deps.clock.now()
-    async with deps.store.lock(event.appointment_id):
-        profile = await deps.store.profile(event.patient_id)
+async def on_appointment_rescheduled(ctx: Context, event: AppointmentRescheduled) -> None:
+    now = ctx.clock.now()
+    async with ctx.store.lock(event.appointment_id):
+        profile = await ctx.store.profile(event.patient_id)
         appt = lifecycle.rescheduled(
-            await deps.store.appointment(event.appointment_id),
+            await ctx.store.appointment(event.appointment_id),
             appointment_id=event.appointment_id,
             patient_id=event.patient_id,
             start=event.start,
@@ -78,18 +79,18 @@ async def on_appointment_rescheduled(deps: Deps, event: AppointmentRescheduled) 
                 extra={"appointment_id": event.appointment_id},
             )
             return
-        await deps.store.save(appt, now=now)
-        await sync_timers(deps, appt, profile, since=_booked_at(event, now))
+        await ctx.store.save(appt, now=now)
+        await sync_timers(ctx, appt, profile, since=_booked_at(event, now))
         if appt.status == "booked" and appt.start > now and not profile.discharged:
             notice = messages.booking_notice(appt, rescheduled=True, now=now)
-            await publish_once(deps, notice, appt)
+            await ctx.publish_once(notice, appt)
 
 
 async def _update(
-    deps: Deps, appointment_id: str, change: Callable[[Appointment], Appointment]
+    ctx: Context, appointment_id: str, change: Callable[[Appointment], Appointment]
 ) -> Appointment | None:
     """Apply a state change to a known appointment and resync its timers (caller holds the lock)."""
-    current = await deps.store.appointment(appointment_id)
+    current = await ctx.store.appointment(appointment_id)
     if current is None:
         log.info(
             "event for an unknown appointment; nothing to do",
@@ -97,82 +98,82 @@ async def _update(
         )
         return None
     appt = change(current)
-    await deps.store.save(appt, now=deps.clock.now())
-    await sync_timers(deps, appt, await deps.store.profile(appt.patient_id))
+    await ctx.store.save(appt, now=ctx.clock.now())
+    await sync_timers(ctx, appt, await ctx.store.profile(appt.patient_id))
     return appt
 
 
-async def on_appointment_cancelled(deps: Deps, event: AppointmentCancelled) -> None:
-    async with deps.store.lock(event.appointment_id):
-        appt = await _update(deps, event.appointment_id, lambda a: lifecycle.ended(a, "cancelled"))
+async def on_appointment_cancelled(ctx: Context, event: AppointmentCancelled) -> None:
+    async with ctx.store.lock(event.appointment_id):
+        appt = await _update(ctx, event.appointment_id, lambda a: lifecycle.ended(a, "cancelled"))
         if appt is None or appt.status != "cancelled":
             return
-        profile = await deps.store.profile(appt.patient_id)
-        now = deps.clock.now()
+        profile = await ctx.store.profile(appt.patient_id)
+        now = ctx.clock.now()
         if appt.start > now and not profile.discharged:
             notice = messages.cancellation_notice(appt, now=now)
-            await publish_once(deps, notice, appt)
+            await ctx.publish_once(notice, appt)
 
 
-async def on_appointment_confirmed(deps: Deps, event: AppointmentConfirmed) -> None:
-    async with deps.store.lock(event.appointment_id):
-        await _update(deps, event.appointment_id, lifecycle.confirmed)
+async def on_appointment_confirmed(ctx: Context, event: AppointmentConfirmed) -> None:
+    async with ctx.store.lock(event.appointment_id):
+        await _update(ctx, event.appointment_id, lifecycle.confirmed)
 
 
-async def on_appointment_change_requested(deps: Deps, event: AppointmentChangeRequested) -> None:
-    async with deps.store.lock(event.appointment_id):
+async def on_appointment_change_requested(ctx: Context, event: AppointmentChangeRequested) -> None:
+    async with ctx.store.lock(event.appointment_id):
         await _update(
-            deps, event.appointment_id, lambda a: lifecycle.change_requested(a, event.request)
+            ctx, event.appointment_id, lambda a: lifecycle.change_requested(a, event.request)
         )
 
 
-async def on_appointment_completed(deps: Deps, event: AppointmentCompleted) -> None:
-    async with deps.store.lock(event.appointment_id):
-        await _update(deps, event.appointment_id, lambda a: lifecycle.ended(a, "completed"))
+async def on_appointment_completed(ctx: Context, event: AppointmentCompleted) -> None:
+    async with ctx.store.lock(event.appointment_id):
+        await _update(ctx, event.appointment_id, lambda a: lifecycle.ended(a, "completed"))
 
 
-async def on_appointment_no_show(deps: Deps, event: AppointmentNoShow) -> None:
-    async with deps.store.lock(event.appointment_id):
-        appt = await _update(deps, event.appointment_id, lambda a: lifecycle.ended(a, "no_show"))
+async def on_appointment_no_show(ctx: Context, event: AppointmentNoShow) -> None:
+    async with ctx.store.lock(event.appointment_id):
+        appt = await _update(ctx, event.appointment_id, lambda a: lifecycle.ended(a, "no_show"))
         if appt is None or appt.status != "no_show":
             return
-        _, payload = await deps.timers.get(timer_key(appt.appointment_id, REBOOK))
-        if payload is None and not await deps.store.was_sent(messages.dedup_key(appt, REBOOK)):
-            due = messages.rebook_due(appt, deps.policy, deps.clock.now())
-            await schedule(deps, appt, REBOOK, due)
+        _, payload = await ctx.timers.get(timer_key(appt.appointment_id, REBOOK))
+        if payload is None and not await ctx.was_sent(messages.dedup_key(appt, REBOOK)):
+            due = messages.rebook_due(appt, ctx.policy, ctx.clock.now())
+            await schedule(ctx, Rebook(appt.appointment_id, appt.revision), due)
 
 
-async def _resync_patient(deps: Deps, patient_id: str) -> None:
+async def _resync_patient(ctx: Context, patient_id: str) -> None:
     """Re-plan every open appointment of a patient (zone changed, discharged, re-enrolled)."""
-    for appointment_id in await deps.store.open_appointments(patient_id):
-        async with deps.store.lock(appointment_id):
-            appt = await deps.store.appointment(appointment_id)
+    for appointment_id in await ctx.store.open_appointments(patient_id):
+        async with ctx.store.lock(appointment_id):
+            appt = await ctx.store.appointment(appointment_id)
             if appt is None:
-                await deps.store.forget(patient_id, appointment_id)
+                await ctx.store.forget(patient_id, appointment_id)
                 continue
-            await sync_timers(deps, appt, await deps.store.profile(patient_id))
+            await sync_timers(ctx, appt, await ctx.store.profile(patient_id))
 
 
-async def on_patient_enrolled(deps: Deps, event: PatientEnrolled) -> None:
-    before, after = await deps.store.update_profile(
+async def on_patient_enrolled(ctx: Context, event: PatientEnrolled) -> None:
+    before, after = await ctx.store.update_profile(
         event.patient_id,
         zone=event.zone,
         site_id=event.site_id,
         discharged=False,
     )
     if before != after:
-        await _resync_patient(deps, event.patient_id)
+        await _resync_patient(ctx, event.patient_id)
 
 
-async def on_patient_contact_changed(deps: Deps, event: PatientContactChanged) -> None:
-    before, after = await deps.store.update_profile(event.patient_id, zone=event.zone)
+async def on_patient_contact_changed(ctx: Context, event: PatientContactChanged) -> None:
+    before, after = await ctx.store.update_profile(event.patient_id, zone=event.zone)
     if before.zone != after.zone:
-        await _resync_patient(deps, event.patient_id)
+        await _resync_patient(ctx, event.patient_id)
 
 
-async def on_patient_discharged(deps: Deps, event: PatientDischarged) -> None:
-    await deps.store.update_profile(event.patient_id, discharged=True)
-    await _resync_patient(deps, event.patient_id)
+async def on_patient_discharged(ctx: Context, event: PatientDischarged) -> None:
+    await ctx.store.update_profile(event.patient_id, discharged=True)
+    await _resync_patient(ctx, event.patient_id)
 
 
 HANDLERS: dict[type[Event], Any] = {
@@ -189,18 +190,23 @@ HANDLERS: dict[type[Event], Any] = {
 }
 
 
-async def handle(deps: Deps, event: Event) -> None:
+async def handle(ctx: Context, event: Event) -> None:
     """Run the event's handler once: a redelivered, already handled event is skipped; one whose
-    handling was cut short runs again (every step is idempotent)."""
-    await deps.ledger.admit(event)
+    handling was cut short runs again (every step is idempotent).
+
+    A marker written after the handler, not a leased claim (`Once.claimed`): the handlers are
+    idempotent and those of an appointment serialize on its lock, so a lease would add nothing
+    but a wait of up to the lease for an event whose handler died midway."""
+    await ctx.ledger.admit(event)
     handler = HANDLERS.get(type(event))
-    if handler is None or await deps.store.handled(str(event.event_id)):
+    marker = f"event:{event.event_id}"
+    if handler is None or await ctx.handled.done(marker):
         return
-    await handler(deps, event)
-    await deps.store.mark_handled(str(event.event_id))
+    await handler(ctx, event)
+    await ctx.handled.claims.once(marker)
 
 
-def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
+def make_router(ctx: Context, *, prefix: str = "") -> KafkaRouter:
     """The reminders router: mtm.appointments and mtm.patients, one group per topic."""
     router = KafkaRouter()
 
@@ -211,7 +217,7 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
         bulk=True,
     )
     async def on_appointments(event: AppointmentsEvent) -> None:
-        await handle(deps, event)
+        await handle(ctx, event)
 
     @subscriber(
         router,
@@ -220,6 +226,6 @@ def make_router(deps: Deps, *, prefix: str = "") -> KafkaRouter:
         bulk=True,
     )
     async def on_patients(event: PatientsEvent) -> None:
-        await handle(deps, event)
+        await handle(ctx, event)
 
     return router

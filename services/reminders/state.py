@@ -5,9 +5,12 @@ records, a per-patient index, sent and handled-event markers, and per-appointmen
     <p>:patient:<patient_id>:appts    SET     appointment ids that may still need texts
     <p>:appt:<appointment_id>         STRING  the appointment record (JSON), kept until start + 30 d
     <p>:lock:<appointment_id>         STRING  lock token (event handling vs timer firing)
-    <p>:claim:sent:<dedup_key>        STRING  the text was published
-    <p>:claim:event:<event_id>        STRING  the event was handled
+    <p>:claim:sent:<dedup_key>        STRING  the text was published (Context.sent, shared Claims)
+    <p>:claim:event:<event_id>        STRING  the event was handled (Context.handled, kept 7 d)
     <p>:timers:appointments:*         durable timers (shared.timers), key <appointment_id>:<step>
+
+The two markers are written through shared.idempotency (`Once`, `Claims`); this module holds the
+rest.
 """
 
 from __future__ import annotations
@@ -26,15 +29,11 @@ from redis.asyncio import Redis
 
 from services.reminders.rules import Appointment, Profile
 from shared.broker import TransientError
-from shared.idempotency import Claims
+from shared.idempotency import DELETE_IF_EQUAL
 
 RECORD_KEPT_AFTER_START = timedelta(days=30)
 EVENT_MARKER_TTL = 7 * 24 * 3600
-
-_RELEASE = """
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0
-"""
+"""How long a handled event's marker is kept (seconds)."""
 
 
 def _text(value: bytes | str) -> str:
@@ -54,14 +53,13 @@ def _decode(raw: bytes | str) -> Appointment:
 
 
 class Store:
-    """Profiles, appointments and markers of the reminders service."""
+    """Profiles, appointments and locks of the reminders service."""
 
     def __init__(self, redis: Redis, prefix: str, *, lock_seconds: float = 10) -> None:
         self.redis = redis
         self.prefix = prefix
         self.lock_seconds = lock_seconds
-        self.claims = Claims(redis, prefix)
-        self._release = redis.register_script(_RELEASE)
+        self._release = redis.register_script(DELETE_IF_EQUAL)
 
     def _patient(self, patient_id: str) -> str:
         return f"{self.prefix}:patient:{patient_id}"
@@ -120,18 +118,6 @@ class Store:
     async def forget(self, patient_id: str, appointment_id: str) -> None:
         """Drop an index entry whose record has expired."""
         await self.redis.srem(self._index(patient_id), appointment_id)
-
-    async def was_sent(self, dedup_key: str) -> bool:
-        return await self.claims.result(f"sent:{dedup_key}") is not None
-
-    async def mark_sent(self, dedup_key: str) -> None:
-        await self.claims.once(f"sent:{dedup_key}")
-
-    async def handled(self, event_id: str) -> bool:
-        return await self.claims.result(f"event:{event_id}") is not None
-
-    async def mark_handled(self, event_id: str) -> None:
-        await self.claims.once(f"event:{event_id}", ttl_seconds=EVENT_MARKER_TTL)
 
     @asynccontextmanager
     async def lock(self, appointment_id: str) -> AsyncIterator[None]:

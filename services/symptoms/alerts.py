@@ -7,11 +7,11 @@ after the publish succeeded."""
 from __future__ import annotations
 
 import logging
-import uuid
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import datetime, timedelta
 
+from services.symptoms.ids import IDS
 from services.symptoms.rules.model import AlertRecord, Finding, rank
 from services.symptoms.state import SymptomState
 from shared.broker import EventBus
@@ -20,14 +20,7 @@ from shared.events import ClinicalAlertRaised, Event, NotificationRequested, Rec
 
 log = logging.getLogger("mtm.symptoms")
 
-NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:mtm-notify:symptoms")
-SOURCE = "symptoms"
 CRISIS_TEMPLATE = "crisis_resources"
-
-
-def stable_id(kind: str, key: str) -> uuid.UUID:
-    """The same UUID for the same key, every time (uuid5)."""
-    return uuid.uuid5(NAMESPACE, f"{kind}:{key}")
 
 
 def alert_event(
@@ -35,13 +28,15 @@ def alert_event(
 ) -> ClinicalAlertRaised:
     key = finding.dedup_key(patient_id)
     return ClinicalAlertRaised(
-        event_id=stable_id("alert-event", key),
-        occurred_at=at,
-        source=SOURCE,
-        correlation_id=cause.correlation_id or str(cause.event_id),
-        patient_id=patient_id,
-        site_id=cause.site_id,
-        alert_id=str(stable_id("alert", key)),
+        **IDS.envelope(
+            "alert-event",
+            key,
+            now=at,
+            correlation_id=cause.correlation_id or str(cause.event_id),
+            patient_id=patient_id,
+            site_id=cause.site_id,
+        ),
+        alert_id=str(IDS.id("alert", key)),
         severity=finding.severity,
         rule_id=finding.rule_id,
         evidence=list(finding.evidence)[:50],
@@ -56,13 +51,15 @@ def crisis_event(
     """The crisis-resources text for the patient (988/911; the dispatcher renders it PHI-free)."""
     key = f"crisis:{alert.dedup_key}"
     return NotificationRequested(
-        event_id=stable_id("crisis-event", key),
-        occurred_at=at,
-        source=SOURCE,
-        correlation_id=alert.correlation_id,
-        patient_id=alert.patient_id,
-        site_id=alert.site_id,
-        notification_id=stable_id("crisis", key),
+        **IDS.envelope(
+            "crisis-event",
+            key,
+            now=at,
+            correlation_id=alert.correlation_id,
+            patient_id=alert.patient_id,
+            site_id=alert.site_id,
+        ),
+        notification_id=IDS.id("crisis", key),
         recipient=Recipient(kind="patient", id=alert.patient_id),
         template_id=CRISIS_TEMPLATE,
         category="crisis_resources",

@@ -5,8 +5,9 @@ re-publication carries the same ids and every consumer drops the copy."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from services.symptoms.alerts import SOURCE, stable_id
+from services.symptoms.ids import IDS
 from services.symptoms.rules.checkin_session import (
     SIDE_EFFECTS,
     EffectsReport,
@@ -29,6 +30,13 @@ from shared.events import (
 TEMPLATE = "checkin_item"
 
 
+def _envelope(s: Session, *parts: str, at: datetime) -> dict[str, Any]:
+    """An event of the session: its id from `parts`, correlated by the session id."""
+    return IDS.envelope(
+        *parts, now=at, correlation_id=s.session_id, patient_id=s.patient_id, site_id=s.site_id
+    )
+
+
 def prompt(s: Session, step: Step, *, at: datetime) -> NotificationRequested:
     """One item by SMS. The first item of a session is a routine system text (quiet hours,
     caps); later ones answer the patient's last reply and say so with `follow_up`."""
@@ -47,13 +55,8 @@ def prompt(s: Session, step: Step, *, at: datetime) -> NotificationRequested:
         "expires_at": s.expires_at.isoformat(),
     }
     return NotificationRequested(
-        event_id=stable_id("checkin-request", key),
-        occurred_at=at,
-        source=SOURCE,
-        correlation_id=s.session_id,
-        patient_id=s.patient_id,
-        site_id=s.site_id,
-        notification_id=stable_id("checkin", key),
+        **_envelope(s, "checkin-request", key, at=at),
+        notification_id=IDS.id("checkin", key),
         recipient=Recipient(kind="patient", id=s.patient_id),
         template_id=TEMPLATE,
         variables=variables,
@@ -67,12 +70,7 @@ def prompt(s: Session, step: Step, *, at: datetime) -> NotificationRequested:
 
 def response(s: Session, r: Response, *, at: datetime) -> QuestionnaireCompleted:
     return QuestionnaireCompleted(
-        event_id=stable_id("checkin-response", f"{r.response_id}:{r.status}"),
-        occurred_at=at,
-        source=SOURCE,
-        correlation_id=s.session_id,
-        patient_id=s.patient_id,
-        site_id=s.site_id,
+        **_envelope(s, "checkin-response", r.response_id, r.status, at=at),
         response_id=r.response_id,
         instrument=r.instrument,  # type: ignore[arg-type]
         answers=[ItemAnswer(item=i, value=v) for i, v in r.answers],
@@ -84,12 +82,7 @@ def response(s: Session, r: Response, *, at: datetime) -> QuestionnaireCompleted
 
 def report(s: Session, r: EffectsReport, *, at: datetime) -> SideEffectReported:
     return SideEffectReported(
-        event_id=stable_id("checkin-report", r.report_id),
-        occurred_at=at,
-        source=SOURCE,
-        correlation_id=s.session_id,
-        patient_id=s.patient_id,
-        site_id=s.site_id,
+        **_envelope(s, "checkin-report", r.report_id, at=at),
         report_id=r.report_id,
         effects=[SideEffect(code=c, severity=v) for c, v in r.effects],
         channel="sms",

@@ -12,15 +12,12 @@ from zoneinfo import ZoneInfo
 from services.symptoms.checkin_state import CheckinStore
 from services.symptoms.rules.checkin_schedule import Plan, next_occurrence, side_effect_window
 from services.symptoms.settings import SymptomsSection
+from services.symptoms.timers import PlanDue, plan_key, schedule
 from shared import events as ev
 from shared.clock import Clock
 from shared.timers import Timers
 
 log = logging.getLogger("mtm.symptoms")
-
-
-def plan_timer(patient_id: str, kind: str) -> str:
-    return f"plan:{patient_id}:{kind}"
 
 
 @dataclass
@@ -134,12 +131,11 @@ class Plans:
         """Store the plan and move its timer to the next occurrence (none: cancelled)."""
         await self.store.save_plan(patient_id, plan)
         due = next_occurrence(plan, self.clock.now())
-        key = plan_timer(patient_id, plan.kind)
         if due is None:
-            await self.timers.cancel(key)
+            await self.timers.cancel(plan_key(patient_id, plan.kind))
             return
-        payload = {"patient": patient_id, "kind": plan.kind, "rev": plan.revision}
-        await self.timers.schedule(key, due, {**payload, "at": due.isoformat()})
+        timer = PlanDue(patient=patient_id, kind=plan.kind, rev=plan.revision, at=due)
+        await schedule(self.timers, timer, due)
         log.info(
             "check-in planned",
             extra={"patient_id": patient_id, "kind": plan.kind, "due": due.isoformat()},

@@ -19,14 +19,14 @@ from services.symptoms.rules import checkin_session as sessions
 from services.symptoms.rules.checkin_schedule import Plan, next_occurrence
 from services.symptoms.rules.checkin_session import Outcome, Session
 from services.symptoms.settings import SymptomsSection
+from services.symptoms.timers import PlanDue, SessionExpiry, schedule
 from shared import events as ev
 from shared.broker import EventBus
 from shared.clock import Clock
-from shared.timers import Timer, Timers
+from shared.timers import Timers
 
 log = logging.getLogger("mtm.symptoms")
 
-TIMERS_NAMESPACE = "checkins"
 CONSENT_SCOPES = frozenset({"all", "checkins"})
 
 
@@ -34,10 +34,6 @@ def session_id(patient_id: str, kind: str, at: datetime) -> str:
     """The same session id for the same occurrence of a plan, however often its timer fires."""
     digest = hashlib.sha256(f"{patient_id}|{kind}|{at.isoformat()}".encode()).hexdigest()
     return f"ci-{digest[:24]}"
-
-
-def expiry_timer(sid: str) -> str:
-    return f"expire:{sid}"
 
 
 @dataclass
@@ -102,50 +98,39 @@ class CheckIns:
         if outcome is not None:
             await self._apply(outcome)
 
-    # -- timers -----------------------------------------------------------------------------
+    # -- timers (timers.py) ------------------------------------------------------------------
 
-    async def on_timer(self, timer: Timer) -> None:
-        """A plan is due, or a session has run out of time."""
-        payload = timer.payload
-        async with self.store.lock(str(payload["patient"])):
-            if str(timer.key).startswith("expire:"):
-                await self._expire(str(payload["session"]))
-            else:
-                await self._due(timer.key, payload)
+    async def on_expiry(self, expiry: SessionExpiry) -> None:
+        """A session has run out of time: close it, stored in progress."""
+        async with self.store.lock(expiry.patient):
+            loaded = await self.store.session(expiry.session)
+            if loaded is None or not loaded[0].open:
+                return
+            if self.clock.now() < loaded[0].expires_at:
+                return
+            outcome = sessions.close(loaded[0], "expired")
+            if outcome is not None:
+                log.info(
+                    "check-in expired",
+                    extra={"patient_id": loaded[0].patient_id, "session": expiry.session},
+                )
+                await self._apply(outcome)
 
-    async def _expire(self, sid: str) -> None:
-        loaded = await self.store.session(sid)
-        if loaded is None or not loaded[0].open:
-            return
-        if self.clock.now() < loaded[0].expires_at:
-            return
-        outcome = sessions.close(loaded[0], "expired")
-        if outcome is not None:
-            log.info("check-in expired", extra={"patient_id": loaded[0].patient_id, "session": sid})
-            await self._apply(outcome)
+    async def on_due(self, due: PlanDue) -> None:
+        """A plan is due: open its session, then set its timer on the following occurrence."""
+        async with self.store.lock(due.patient):
+            plan = await self.store.plan(due.patient, due.kind)
+            if plan is None or plan.revision != due.rev or not plan.active:
+                return  # a timer of a plan that changed since: the new plan has its own
+            now = self.clock.now()
+            if await self._open(due, plan, now):
+                following = next_occurrence(plan, max(due.at, now))
+                if following is not None:
+                    await schedule(self.timers, replace(due, at=following), following)
 
-    async def _due(self, key: str, payload: dict[str, object]) -> None:
-        patient, kind, at = str(payload["patient"]), str(payload["kind"]), str(payload["at"])
-        plan = await self.store.plan(patient, kind)
-        if plan is None or plan.revision != payload.get("rev") or not plan.active:
-            return  # a timer of a plan that changed since: the new plan has its own
-        occurrence, now = datetime.fromisoformat(at), self.clock.now()
-        if await self._open(patient, plan, occurrence, now, key=key, payload=payload):
-            following = next_occurrence(plan, max(occurrence, now))
-            if following is not None:
-                await self.timers.schedule(key, following, {**payload, "at": following.isoformat()})
-
-    async def _open(
-        self,
-        patient: str,
-        plan: Plan,
-        occurrence: datetime,
-        now: datetime,
-        *,
-        key: str,
-        payload: dict[str, object],
-    ) -> bool:
+    async def _open(self, due: PlanDue, plan: Plan, now: datetime) -> bool:
         """Open the occurrence's session; False when it must wait for another session."""
+        patient, occurrence = due.patient, due.at
         sid = session_id(patient, plan.kind, occurrence)
         ids = {"patient_id": patient, "session": sid, "kind": plan.kind}
         existing = await self.store.session(sid)
@@ -165,7 +150,7 @@ class CheckIns:
             if loaded[0].kind != plan.kind:
                 # One conversation at a time: a "2" must never be read against the wrong item.
                 retry = now + timedelta(minutes=self.config.checkin_busy_retry_minutes)
-                await self.timers.schedule(key, retry, dict(payload))
+                await schedule(self.timers, due, retry)
                 log.info("check-in waits for the open one", extra=ids)
                 return False
             closed = sessions.close(loaded[0], "expired")  # the same plan's older session
@@ -214,16 +199,13 @@ class CheckIns:
         """Write the transition and its outbox, publish, then keep the expiry timer in step."""
         s: Session = outcome.session
         events = messages.outbox(outcome, at=at or self.clock.now())
+        expiry = SessionExpiry(patient=s.patient_id, session=s.session_id)
         await self.store.save_session(s, events)
         await self._publish(events)
         if s.open:
-            await self.timers.schedule(
-                expiry_timer(s.session_id),
-                s.expires_at,
-                {"patient": s.patient_id, "session": s.session_id},
-            )
+            await schedule(self.timers, expiry, s.expires_at)
         else:
-            await self.timers.cancel(expiry_timer(s.session_id))
+            await self.timers.cancel(expiry.key)
             log.info(
                 "check-in ended",
                 extra={"patient_id": s.patient_id, "session": s.session_id, "status": s.status},

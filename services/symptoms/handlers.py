@@ -3,16 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager, suppress
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from faststream.kafka import KafkaRouter
 
-from services.symptoms.alerts import AlertPublisher
-from services.symptoms.checkins import CheckIns
+from services.symptoms.context import Context
 from services.symptoms.rules import cross_stream, noshow
 from services.symptoms.rules import report as side_effect_report
 from services.symptoms.rules.model import (
@@ -26,68 +23,27 @@ from services.symptoms.rules.model import (
 )
 from services.symptoms.rules.questionnaire import evaluate_answer, evaluate_response, risk_markers
 from services.symptoms.rules.scoring import score
-from services.symptoms.rules.thresholds import Thresholds
 from services.symptoms.rules.vocabulary import known
 from services.symptoms.salvage import rescue
-from services.symptoms.state import SymptomState
 from shared import events as ev
 from shared import topics
-from shared.broker import TransientError, group_id, subscriber
-from shared.idempotency import Claims, ClaimState, EventLedger
+from shared.broker import subscriber
 from shared.lexicon.side_effects import codes_in
-from shared.topics import Groups
 
 log = logging.getLogger("mtm.symptoms")
 
 
-@dataclass
-class Deps:
-    """What the handlers need; built once per process in app.py."""
-
-    state: SymptomState
-    claims: Claims
-    publisher: AlertPublisher
-    thresholds: Thresholds
-    ledger: EventLedger
-    lease_seconds: int = 30
-    group_prefix: str = ""
-    checkins: CheckIns | None = None
-
-    def group(self, topic: str) -> str:
-        """A consumer group per topic: one group over several topics rebalances them together."""
-        return group_id(Groups.SYMPTOMS, topic, prefix=self.group_prefix)
-
-
-@asynccontextmanager
-async def claimed(deps: Deps, name: str) -> AsyncIterator[bool]:
-    """True when this handler owns the business key; False when it was already handled."""
-    claim = await deps.claims.claim(name, lease_seconds=deps.lease_seconds)
-    if claim.state is ClaimState.DONE:
-        log.info("already handled", extra={"claim": name})
-        yield False
-        return
-    if claim.state is ClaimState.IN_PROGRESS:
-        raise TransientError("another worker holds the claim; re-read later")
-    try:
-        yield True
-    except BaseException:
-        with suppress(Exception):  # the lease expires anyway if Redis is the problem
-            await deps.claims.release(name)
-        raise
-    await deps.claims.complete(name)
-
-
-async def _publish(deps: Deps, findings: list[Finding], event: ev.Event, now: datetime) -> None:
+async def _publish(ctx: Context, findings: list[Finding], event: ev.Event, now: datetime) -> None:
     assert event.patient_id is not None
-    await deps.publisher.publish(findings, patient_id=event.patient_id, cause=event, now=now)
+    await ctx.publisher.publish(findings, patient_id=event.patient_id, cause=event, now=now)
 
 
-async def on_questionnaire_completed(deps: Deps, e: ev.QuestionnaireCompleted) -> None:
+async def on_questionnaire_completed(ctx: Context, e: ev.QuestionnaireCompleted) -> None:
     """Score the response; item 9 and C-SSRS even when abandoned; totals only when complete."""
-    async with claimed(deps, f"qr:{e.response_id}:{e.status}") as fresh:
+    async with ctx.once.claimed(f"qr:{e.response_id}:{e.status}") as fresh:
         if not fresh:
             return
-        t, now, scope = deps.thresholds, e.occurred_at, e.session_id or e.response_id
+        t, now, scope = ctx.thresholds, e.occurred_at, e.session_id or e.response_id
         s = score(
             e.instrument,
             ((a.item, a.value) for a in e.answers if a.value is not None),
@@ -103,19 +59,19 @@ async def on_questionnaire_completed(deps: Deps, e: ev.QuestionnaireCompleted) -
                 },
             )
         if s.total is not None:
-            await deps.state.save_scores(
+            await ctx.state.save_scores(
                 e.patient_id, [ScoreRecord(e.response_id, e.instrument, now, s.total)]
             )
-        await deps.state.save_risks(e.patient_id, risk_markers(s, ref=e.response_id, at=now, t=t))
-        ctx = await deps.state.context(e.patient_id, now=now)
-        findings = evaluate_response(s, scope=scope, ref=e.response_id, at=now, ctx=ctx, t=t)
-        triggers = cross_stream.from_findings(findings, scope=scope, at=now, drugs=ctx.drugs)
+        await ctx.state.save_risks(e.patient_id, risk_markers(s, ref=e.response_id, at=now, t=t))
+        patient = await ctx.state.context(e.patient_id, now=now)
+        findings = evaluate_response(s, scope=scope, ref=e.response_id, at=now, ctx=patient, t=t)
+        triggers = cross_stream.from_findings(findings, scope=scope, at=now, drugs=patient.drugs)
         if triggers:
-            await deps.state.save_triggers(e.patient_id, triggers)
+            await ctx.state.save_triggers(e.patient_id, triggers)
             # Doses re-read after the trigger is stored: a missed dose handled meanwhile sees it.
-            doses = await deps.state.doses(e.patient_id, now=now)
+            doses = await ctx.state.doses(e.patient_id, now=now)
             findings += cross_stream.evaluate(
-                replace(ctx, doses=doses, triggers=tuple(triggers)), t
+                replace(patient, doses=doses, triggers=tuple(triggers)), t
             )
         log.info(
             "questionnaire scored",
@@ -126,42 +82,41 @@ async def on_questionnaire_completed(deps: Deps, e: ev.QuestionnaireCompleted) -
                 "findings": len(findings),
             },
         )
-        await _publish(deps, findings, e, now)
+        await _publish(ctx, findings, e, now)
 
 
-async def on_item_answered(deps: Deps, e: ev.QuestionnaireItemAnswered) -> None:
+async def on_item_answered(ctx: Context, e: ev.QuestionnaireItemAnswered) -> None:
     """One SMS answer: item 9 and C-SSRS are evaluated at once (sessions get abandoned), then
     the check-in session moves on."""
-    async with claimed(deps, f"item:{e.event_id}") as fresh:
+    async with ctx.once.claimed(f"item:{e.event_id}") as fresh:
         if not fresh:
             return
         if e.instrument != "side_effects":  # side effects are judged on the session's report
-            await _answer_rules(deps, e)
-        if deps.checkins is not None:
-            await deps.checkins.on_answer(e)
+            await _answer_rules(ctx, e)
+        await ctx.checkins.on_answer(e)
 
 
-async def _answer_rules(deps: Deps, e: ev.QuestionnaireItemAnswered) -> None:
+async def _answer_rules(ctx: Context, e: ev.QuestionnaireItemAnswered) -> None:
     """The rules due the moment an answer arrives, before anything else happens to it."""
-    t, now = deps.thresholds, e.occurred_at
-    session = await deps.state.session_answer(
+    t, now = ctx.thresholds, e.occurred_at
+    session = await ctx.state.session_answer(
         e.patient_id, e.session_id, e.instrument, e.item, e.value
     )
     s = score(e.instrument, session.items(), finished=False)
-    await deps.state.save_risks(e.patient_id, risk_markers(s, ref=e.session_id, at=now, t=t))
-    ctx = await deps.state.context(e.patient_id, now=now)
+    await ctx.state.save_risks(e.patient_id, risk_markers(s, ref=e.session_id, at=now, t=t))
+    patient = await ctx.state.context(e.patient_id, now=now)
     findings = evaluate_answer(
-        e.instrument, e.item, e.value, session=session, scope=e.session_id, ctx=ctx, t=t
+        e.instrument, e.item, e.value, session=session, scope=e.session_id, ctx=patient, t=t
     )
-    await _publish(deps, findings, e, now)
+    await _publish(ctx, findings, e, now)
 
 
-async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
+async def on_side_effect_reported(ctx: Context, e: ev.SideEffectReported) -> None:
     """Red-flag table, free-text screen, review items, and missed doses alongside."""
-    async with claimed(deps, f"se:{e.report_id}") as fresh:
+    async with ctx.once.claimed(f"se:{e.report_id}") as fresh:
         if not fresh:
             return
-        t, now = deps.thresholds, e.occurred_at
+        t, now = ctx.thresholds, e.occurred_at
         effects, words = read_effects(e.effects)
         unknown = sum(1 for code in effects if not known(code))
         if unknown:
@@ -178,11 +133,11 @@ async def on_side_effect_reported(deps: Deps, e: ev.SideEffectReported) -> None:
             words=words,
         )
         triggers = cross_stream.from_report(report, at=now)
-        await deps.state.save_triggers(e.patient_id, triggers)
-        ctx = await deps.state.context(e.patient_id, now=now)
-        findings = side_effect_report.evaluate(report, ctx, t)
-        findings += cross_stream.evaluate(replace(ctx, triggers=tuple(triggers)), t)
-        await _publish(deps, findings, e, now)
+        await ctx.state.save_triggers(e.patient_id, triggers)
+        patient = await ctx.state.context(e.patient_id, now=now)
+        findings = side_effect_report.evaluate(report, patient, t)
+        findings += cross_stream.evaluate(replace(patient, triggers=tuple(triggers)), t)
+        await _publish(ctx, findings, e, now)
 
 
 def read_effects(reported: list[ev.SideEffect]) -> tuple[dict[str, int], dict[str, str]]:
@@ -204,12 +159,12 @@ def _local_date(instant: datetime, zone: str) -> date:
     return instant.astimezone(ZoneInfo(zone)).date()
 
 
-async def on_plan_event(deps: Deps, e: ev.Event) -> None:
+async def on_plan_event(ctx: Context, e: ev.Event) -> None:
     """Keep the drug context: class, start, last dose change, stop."""
     assert e.patient_id is not None
     if isinstance(e, ev.MedicationPlanStarted):
-        old = await deps.state.plan(e.patient_id, e.plan_id)
-        await deps.state.save_plan(
+        old = await ctx.state.plan(e.patient_id, e.plan_id)
+        await ctx.state.save_plan(
             e.patient_id,
             Drug(
                 plan_id=e.plan_id,
@@ -223,7 +178,7 @@ async def on_plan_event(deps: Deps, e: ev.Event) -> None:
         )
         return
     plan_id = e.plan_id  # type: ignore[attr-defined]
-    old = await deps.state.plan(e.patient_id, plan_id)
+    old = await ctx.state.plan(e.patient_id, plan_id)
     if old is None:
         log.warning(
             "plan event for an unknown plan",
@@ -233,105 +188,111 @@ async def on_plan_event(deps: Deps, e: ev.Event) -> None:
     if isinstance(e, ev.MedicationPlanChanged):
         zone = e.zone or old.zone
         changed = (e.effective_date or _local_date(e.occurred_at, zone)) if e.dose_changed else None
-        await deps.state.save_plan(
+        await ctx.state.save_plan(
             e.patient_id, replace(old, zone=zone, dose_changed=changed or old.dose_changed)
         )
     elif isinstance(e, ev.MedicationPlanStopped):
-        await deps.state.save_plan(
+        await ctx.state.save_plan(
             e.patient_id, replace(old, stopped=_local_date(e.occurred_at, old.zone))
         )
 
 
-async def on_dose_event(deps: Deps, e: ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed) -> None:
+async def on_dose_event(ctx: Context, e: ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed) -> None:
     """Record the dose; a missed or skipped one may complete a cross-stream alert."""
     if isinstance(e, ev.DoseTaken):
-        await deps.state.save_dose(
+        await ctx.state.save_dose(
             e.patient_id, DoseRecord(e.dose_id, e.plan_id, e.taken_at, "taken")
         )
         return
     status: DoseStatus = "skipped" if isinstance(e, ev.DoseSkipped) else "missed"
     at = e.reported_at if isinstance(e, ev.DoseSkipped) else e.scheduled_at
-    async with claimed(deps, f"dose:{e.dose_id}:{status}") as fresh:
+    async with ctx.once.claimed(f"dose:{e.dose_id}:{status}") as fresh:
         if not fresh:
             return
-        await deps.state.save_dose(e.patient_id, DoseRecord(e.dose_id, e.plan_id, at, status))
-        ctx = await deps.state.context(e.patient_id, now=e.occurred_at)
-        await _publish(deps, cross_stream.evaluate(ctx, deps.thresholds), e, e.occurred_at)
+        await ctx.state.save_dose(e.patient_id, DoseRecord(e.dose_id, e.plan_id, at, status))
+        patient = await ctx.state.context(e.patient_id, now=e.occurred_at)
+        await _publish(ctx, cross_stream.evaluate(patient, ctx.thresholds), e, e.occurred_at)
 
 
-async def on_no_show(deps: Deps, e: ev.AppointmentNoShow) -> None:
+async def on_no_show(ctx: Context, e: ev.AppointmentNoShow) -> None:
     """APPT-NOSHOW-RISK: a missed visit after a recent high-risk flag."""
-    async with claimed(deps, f"noshow:{e.appointment_id}") as fresh:
+    async with ctx.once.claimed(f"noshow:{e.appointment_id}") as fresh:
         if not fresh:
             return
-        ctx = await deps.state.context(e.patient_id, now=e.occurred_at)
-        finding = noshow.evaluate(e.appointment_id, ctx, deps.thresholds)
-        await _publish(deps, [finding] if finding else [], e, e.occurred_at)
+        patient = await ctx.state.context(e.patient_id, now=e.occurred_at)
+        finding = noshow.evaluate(e.appointment_id, patient, ctx.thresholds)
+        await _publish(ctx, [finding] if finding else [], e, e.occurred_at)
 
 
-async def on_invalid_record(deps: Deps, raw: bytes) -> None:
+async def on_invalid_record(ctx: Context, raw: bytes) -> None:
     """A record of mtm.symptoms that failed validation: handle the risk signal it still carries
     (salvage.py) before it is dead-lettered."""
-    event = rescue(raw, now=deps.publisher.clock.now())
+    event = rescue(raw, now=ctx.clock.now())
     if event is None:
         return
     log.warning("risk signal rescued from an invalid record", extra=event.log_fields())
     if isinstance(event, ev.QuestionnaireCompleted):
-        await on_questionnaire_completed(deps, event)
+        await on_questionnaire_completed(ctx, event)
     elif isinstance(event, ev.QuestionnaireItemAnswered):
-        await on_item_answered(deps, event)
+        await on_item_answered(ctx, event)
     elif isinstance(event, ev.SideEffectReported):
-        await on_side_effect_reported(deps, event)
+        await on_side_effect_reported(ctx, event)
 
 
-def make_router(deps: Deps) -> KafkaRouter:
+async def on_patient_event(ctx: Context, e: ev.PatientsEvent) -> None:
+    """Date of birth for the age-dependent rules; zone, site and consent for the check-ins."""
+    if isinstance(e, ev.PatientEnrolled):
+        await ctx.state.save_profile(e.patient_id, date_of_birth=e.date_of_birth)
+    await ctx.checkins.on_patient_event(e)
+
+
+async def on_alert_raised(ctx: Context, e: ev.ClinicalAlertRaised) -> None:
+    """Alerts of every service count as recent risk for APPT-NOSHOW-RISK."""
+    await ctx.state.save_alert(
+        e.patient_id, AlertRecord(e.alert_id, e.rule_id, e.severity, e.occurred_at)
+    )
+
+
+def make_router(ctx: Context) -> KafkaRouter:
     """The service's subscriptions (topic names bare; the runtime applies the prefix)."""
     router = KafkaRouter()
 
-    @subscriber(router, topics.SYMPTOMS, group=deps.group(topics.SYMPTOMS))
+    @subscriber(router, topics.SYMPTOMS, group=ctx.group(topics.SYMPTOMS))
     async def on_symptoms(event: ev.SymptomsEvent) -> None:
-        await deps.ledger.admit(event)
+        await ctx.ledger.admit(event)
         if isinstance(event, ev.QuestionnaireCompleted):
-            await on_questionnaire_completed(deps, event)
+            await on_questionnaire_completed(ctx, event)
         elif isinstance(event, ev.QuestionnaireItemAnswered):
-            await on_item_answered(deps, event)
+            await on_item_answered(ctx, event)
         elif isinstance(event, ev.SideEffectReported):
-            await on_side_effect_reported(deps, event)
-        elif isinstance(event, ev.CheckInPlanSet) and deps.checkins is not None:
-            await deps.checkins.on_plan_set(event)
+            await on_side_effect_reported(ctx, event)
+        elif isinstance(event, ev.CheckInPlanSet):
+            await ctx.checkins.on_plan_set(event)
         # WeightRecorded drives no rule yet.
 
-    @subscriber(router, topics.MEDICATIONS, group=deps.group(topics.MEDICATIONS), bulk=True)
+    @subscriber(router, topics.MEDICATIONS, group=ctx.group(topics.MEDICATIONS), bulk=True)
     async def on_medications(event: ev.MedicationsEvent) -> None:
-        await deps.ledger.admit(event)
+        await ctx.ledger.admit(event)
         if isinstance(event, ev.DoseTaken | ev.DoseSkipped | ev.DoseMissed):
-            await on_dose_event(deps, event)
+            await on_dose_event(ctx, event)
         elif not isinstance(event, ev.MedicationDispensed):
-            await on_plan_event(deps, event)
-            if deps.checkins is not None:
-                await deps.checkins.on_medication_event(event)
+            await on_plan_event(ctx, event)
+            await ctx.checkins.on_medication_event(event)
 
-    @subscriber(router, topics.PATIENTS, group=deps.group(topics.PATIENTS), bulk=True)
+    @subscriber(router, topics.PATIENTS, group=ctx.group(topics.PATIENTS), bulk=True)
     async def on_patients(event: ev.PatientsEvent) -> None:
-        await deps.ledger.admit(event)
-        if isinstance(event, ev.PatientEnrolled):
-            await deps.state.save_profile(event.patient_id, date_of_birth=event.date_of_birth)
-        if deps.checkins is not None:
-            await deps.checkins.on_patient_event(event)
+        await ctx.ledger.admit(event)
+        await on_patient_event(ctx, event)
 
-    @subscriber(router, topics.APPOINTMENTS, group=deps.group(topics.APPOINTMENTS), bulk=True)
+    @subscriber(router, topics.APPOINTMENTS, group=ctx.group(topics.APPOINTMENTS), bulk=True)
     async def on_appointments(event: ev.AppointmentsEvent) -> None:
-        await deps.ledger.admit(event)
+        await ctx.ledger.admit(event)
         if isinstance(event, ev.AppointmentNoShow):
-            await on_no_show(deps, event)
+            await on_no_show(ctx, event)
 
-    @subscriber(router, topics.ALERTS, group=deps.group(topics.ALERTS), bulk=True)
+    @subscriber(router, topics.ALERTS, group=ctx.group(topics.ALERTS), bulk=True)
     async def on_alerts(event: ev.AlertsEvent) -> None:
-        # Alerts of every service count as recent risk for APPT-NOSHOW-RISK.
         if isinstance(event, ev.ClinicalAlertRaised):
-            await deps.state.save_alert(
-                event.patient_id,
-                AlertRecord(event.alert_id, event.rule_id, event.severity, event.occurred_at),
-            )
+            await on_alert_raised(ctx, event)
 
     return router

@@ -163,7 +163,7 @@ def _value(raw: Any) -> int | None:
         return int(raw) if raw.is_integer() and raw >= 0 else None
     if isinstance(raw, str):
         text = raw.strip().lower()
-        if text.isdigit():
+        if text.isdecimal():  # not isdigit: "²" is a digit int() refuses
             return int(text)
         if text in _YES:
             return 1

@@ -23,11 +23,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from deploy.local.find_infra import ROOT
+from deploy.local.private_kafka import free_port
 from shared import topics
 from shared.events import parse_event
-from tests.infra import ROOT
 from tests.kafka_tools import eventually, produce_raw, read_topic
-from tests.private_infra import free_port
 
 pytestmark = pytest.mark.e2e
 

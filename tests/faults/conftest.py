@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.private_kafka import PrivateKafka
 from tests.faults.report import plain, write
 from tests.faults.scenarios import Outcome, scale
-from tests.private_infra import PrivateKafka
 
 _outcomes: list[Outcome] = []
 

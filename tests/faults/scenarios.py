@@ -15,6 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from deploy.local.private_kafka import PrivateKafka
 from tests.faults.count import Tally, consumer_lag, count
 from tests.faults.stack import Stack, StackConfig
 from tests.faults.workload import (
@@ -24,7 +25,6 @@ from tests.faults.workload import (
     Size,
     cascade,
 )
-from tests.private_infra import PrivateKafka
 
 Fault = Callable[[Stack], Awaitable[None]]
 

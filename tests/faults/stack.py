@@ -20,10 +20,10 @@ from typing import Any
 import httpx
 from redis.asyncio import Redis
 
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID
+from deploy.local.private_kafka import PrivateKafka, free_port
 from shared.admin import delete_topics, ensure_topics, project_topics
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID
 from tests.kafka_tools import eventually
-from tests.private_infra import PrivateKafka, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
 TOKEN = "faults-auth-token-7d41"
@@ -130,7 +130,7 @@ class Stack:
             [
                 sys.executable,
                 "-m",
-                "tests.fakes.twilio",
+                "deploy.local.fake_twilio",
                 "--port",
                 str(fake_port),
                 "--auth-token",

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.private_kafka import PrivateKafka
 from tests.faults.scenarios import Outcome, Scenario, run, scenarios
-from tests.private_infra import PrivateKafka
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(1800)]
 

@@ -31,9 +31,9 @@ import httpx
 from aiokafka import AIOKafkaProducer
 from twilio.request_validator import RequestValidator
 
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID
 from shared import events as ev
 from shared.events import Event, topic_for
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID
 from tests.faults.stack import TOKEN, Stack
 
 CHICAGO = ZoneInfo("America/Chicago")

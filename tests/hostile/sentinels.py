@@ -190,7 +190,7 @@ def checker(running: Running, outputs: Outputs) -> Callable[[Sentinel], Awaitabl
                 for r in outputs.get(topics.NOTIFY_ROUTINE, [])
             )
         if s.check == "adherence_handled":
-            return await running.adherence.claims.result(f"event:{e.event_id}") is not None
+            return await running.adherence.once.done(f"event:{e.event_id}")
         if s.check == "alert_raised":
             return any(
                 r.get("event_type") == "ClinicalAlertRaised" and r.get("patient_id") == e.patient_id

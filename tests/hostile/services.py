@@ -14,20 +14,21 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.subscriber.usecase import LogicSubscriber
 from pydantic import TypeAdapter
 
+from demo.fake_sms import FakeSms
 from services.adherence.app import build as build_adherence
 from services.adherence.context import Context as AdherenceContext
 from services.adherence.settings import AdherenceSettings
 from services.dispatcher.app import build as build_dispatcher
 from services.dispatcher.context import Context as DispatcherContext
-from services.dispatcher.sender import FakeSms
 from services.dispatcher.settings import DispatcherSettings
-from services.escalation.context import Context as EscalationContext
 from services.escalation.app import build as build_escalation
+from services.escalation.context import Context as EscalationContext
 from services.escalation.settings import EscalationSettings
 from services.reminders.app import build as build_reminders
 from services.reminders.settings import RemindersSettings
 from services.symptoms.app import build as build_symptoms
 from services.symptoms.settings import SymptomsSettings
+from shared.runtime import Service
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def build_six(**env: str) -> Built:
     """Build every service with its own broker and Redis client; nothing connects yet."""
     base = common(**env)
     sms = FakeSms()
-    services = {
+    services: dict[str, Service[Any]] = {
         "dispatcher": build_dispatcher(
             DispatcherSettings(**base, dispatcher={"rate_per_second": 500.0}), sender=sms
         ),

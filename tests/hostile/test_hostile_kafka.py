@@ -19,6 +19,7 @@ import pytest
 from aiokafka.record.default_records import DefaultRecordBatchBuilder
 from redis.asyncio import Redis
 
+from deploy.local.find_infra import Infra
 from shared import topics
 from shared.admin import ensure_topics
 from shared.broker import MAX_KEY, TRUNCATED_BODY, TRUNCATED_HEADER
@@ -28,7 +29,6 @@ from tests.hostile.kafka_support import end_offsets, produce_all, tail, wait_com
 from tests.hostile.sentinels import Sentinel, as_json, base_sentinels, checker, sentinels, utcnow
 from tests.hostile.services import Running, build_six, started
 from tests.hostile.strategies import Raw, accepted_by, collect, hostile_record, shuffled
-from tests.infra import Infra
 from tests.kafka_tools import eventually, read_all
 
 pytestmark = [pytest.mark.integration, pytest.mark.hostile, pytest.mark.timeout(900)]

@@ -10,13 +10,14 @@ from zoneinfo import ZoneInfo
 
 import httpx
 
-from services.dispatcher.handlers import Handlers
-from services.symptoms.app import Symptoms
-from services.symptoms.checkin_plans import plan_timer
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from services.dispatcher.context import Context as DispatcherContext
+from services.symptoms.context import Context
+from services.symptoms.timers import plan_key
 from shared import events as ev
 from shared.clock import FakeClock
+from shared.runtime import Service
 from shared.testing.factories import sample
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
 from tests.integration.dispatcher_procs.support import known, publish
 from tests.integration.gateway_support import GatewayProcess, post_signed
 from tests.kafka_tools import eventually
@@ -61,7 +62,11 @@ class Patient:
 
 
 async def enrolled(
-    kafka: str, prefix: str, dispatcher: Handlers, gateway: GatewayProcess, fake: FakeTwilio
+    kafka: str,
+    prefix: str,
+    dispatcher: DispatcherContext,
+    gateway: GatewayProcess,
+    fake: FakeTwilio,
 ) -> Patient:
     patient = Patient(gateway, fake)
     await publish(
@@ -84,18 +89,18 @@ async def enrolled(
 
 
 async def fire(
-    symptoms: tuple[Symptoms, FakeClock], patient: Patient, kind: str, at: datetime
+    symptoms: tuple[Service[Context], FakeClock], patient: Patient, kind: str, at: datetime
 ) -> None:
     """Wait until the plan's timer is set for `at`, then let the clock reach it."""
     svc, clock = symptoms
 
     async def planned() -> bool:
-        due, _ = await svc.checkins.timers.get(plan_timer(patient.id, kind))
+        due, _ = await svc.context.checkins.timers.get(plan_key(patient.id, kind))
         return due == at
 
     await eventually(planned, timeout=60, message=f"{kind} check-in planned")
     clock.set(at)
-    assert await svc.worker.run_once() >= 1
+    assert await svc.workers[0].run_once() >= 1
 
 
 def plan(patient: Patient, kind: str, at: datetime) -> ev.CheckInPlanSet:

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from services.dispatcher.handlers import Handlers
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from deploy.local.find_infra import Infra
+from services.dispatcher.context import Context as DispatcherContext
 from services.dispatcher.settings import DispatcherSettings
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import running
 from tests.integration.gateway_support import TOKEN, GatewayProcess, gateway_process
 
@@ -34,7 +34,7 @@ def gateway(service_env: dict[str, str], tmp_path: Path) -> Iterator[GatewayProc
 @pytest.fixture
 async def dispatcher(
     kafka: str, prefix: str, infra: Infra, namespace: str, fake: FakeTwilio, gateway: GatewayProcess
-) -> AsyncIterator[Handlers]:
+) -> AsyncIterator[DispatcherContext]:
     fake.reset()
     await gateway.wait_ready()
     settings = DispatcherSettings(
@@ -49,5 +49,5 @@ async def dispatcher(
             "ambiguous_settle_seconds": 0.1,
         },
     )
-    async with running(settings) as handlers:
-        yield handlers
+    async with running(settings) as ctx:
+        yield ctx

@@ -17,8 +17,8 @@ from aiokafka import AIOKafkaConsumer, ConsumerRecord, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from twilio.request_validator import RequestValidator
 
+from deploy.local.private_kafka import free_port
 from tests.kafka_tools import eventually
-from tests.private_infra import free_port
 
 TOKEN = "integration-auth-token-5f1c"
 FORM = "application/x-www-form-urlencoded"

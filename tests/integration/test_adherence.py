@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from services.adherence.messages import derived_id
+from deploy.local.find_infra import Infra
+from services.adherence.messages import IDS
 from shared import topics
 from shared.clock import FakeClock
 from shared.events import DoseTaken, MedicationDispensed, MedicationPlanStarted
 from shared.testing.factories import sample
-from tests.infra import Infra
 from tests.integration.adherence_procs.support import (
     events_now,
     events_on,
@@ -67,7 +67,7 @@ async def test_two_doses_a_reply_a_follow_up_and_a_missed_dose_in_scaled_time(
     def prompts(records: list[dict[str, Any]]) -> list[tuple[str, str]]:
         return [(r["reply_context"]["ref"], r["category"]) for r in records]
 
-    async with scaled_time(settings) as svc:
+    async with scaled_time(settings) as ctx:
         await publish(kafka, prefix, p)
         await events_on(
             kafka, prefix, topics.NOTIFY_ROUTINE, lambda rs: (first, "dose_reminder") in prompts(rs)
@@ -77,7 +77,7 @@ async def test_two_doses_a_reply_a_follow_up_and_a_missed_dose_in_scaled_time(
             patient_id="p-flow",
             plan_id=p.plan_id,
             dose_id=first,
-            taken_at=svc.clock.now(),
+            taken_at=ctx.clock.now(),
         )
         await publish(kafka, prefix, taken)
         missed = await events_on(
@@ -87,8 +87,8 @@ async def test_two_doses_a_reply_a_follow_up_and_a_missed_dose_in_scaled_time(
             lambda rs: any(r["event_type"] == "DoseMissed" for r in rs),
         )
         notes = await events_now(kafka, prefix, topics.NOTIFY_ROUTINE)
-        first_dose = await svc.state.dose(first)
-        second_dose = await svc.state.dose(second)
+        first_dose = await ctx.state.dose(first)
+        second_dose = await ctx.state.dose(second)
 
     assert prompts(notes) == [
         (first, "dose_reminder"),
@@ -96,9 +96,9 @@ async def test_two_doses_a_reply_a_follow_up_and_a_missed_dose_in_scaled_time(
         (second, "dose_followup"),
     ]
     assert [n["notification_id"] for n in notes] == [
-        str(derived_id(f"dose:{first}:reminder")),
-        str(derived_id(f"dose:{second}:reminder")),
-        str(derived_id(f"dose:{second}:followup")),
+        str(IDS.id(f"dose:{first}:reminder")),
+        str(IDS.id(f"dose:{second}:reminder")),
+        str(IDS.id(f"dose:{second}:followup")),
     ]
     assert all(
         n["patient_chosen_time"] and n["variables"]["time"] in ("8:00 AM", "8:00 PM") for n in notes

@@ -12,11 +12,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from deploy.local.fake_twilio import FakeTwilio
+from deploy.local.find_infra import Infra
 from shared import topics
 from shared.events import InboundSmsReceived, MedicationPlanStarted, PatientEnrolled
 from shared.testing.factories import sample
-from tests.fakes.twilio import FakeTwilio
-from tests.infra import Infra
 from tests.integration.adherence_procs.support import (
     events_on,
     publish,
@@ -85,7 +85,7 @@ async def test_reminders_reply_follow_up_and_missed_dose_through_the_dispatcher(
 
     async with (
         dispatcher_running(dispatcher_settings(**env, fake=fake)),
-        scaled_time(adherence) as svc,
+        scaled_time(adherence) as ctx,
     ):
         await publish(kafka, prefix, enrolled, plan)
         await eventually(texts, timeout=30, message="the first reminder at the fake Twilio")
@@ -94,12 +94,12 @@ async def test_reminders_reply_follow_up_and_missed_dose_through_the_dispatcher(
             from_phone=number,
             to_phone=AUSTIN,
             body="1",
-            received_at=svc.clock.now(),
+            received_at=ctx.clock.now(),
         )
         await publish(kafka, prefix, reply)
 
         async def first_taken() -> bool:
-            dose = await svc.state.dose(first)
+            dose = await ctx.state.dose(first)
             return dose is not None and dose.status.startswith("taken")
 
         await eventually(first_taken, timeout=30, message="the reply closed the first dose")

@@ -13,7 +13,7 @@ import pytest
 from redis.asyncio import Redis
 
 from services.adherence.clock import ScaledClock
-from services.adherence.messages import derived_id
+from services.adherence.messages import IDS
 from shared import topics
 from shared.events import MedicationPlanStarted
 from shared.testing.factories import sample
@@ -66,8 +66,8 @@ async def test_sigkill_and_restart_lose_no_dose_and_send_no_reminder_twice(
         for p in PATIENTS
     ]
     doses = {t: [f"plan-{p}:{day.isoformat()}:{t}" for p in PATIENTS] for t in TIMES}
-    expected = {str(derived_id(f"dose:{d}:reminder")) for ds in doses.values() for d in ds}
-    expected |= {str(derived_id(f"dose:{d}:followup")) for d in doses["10:00"]}
+    expected = {str(IDS.id(f"dose:{d}:reminder")) for ds in doses.values() for d in ds}
+    expected |= {str(IDS.id(f"dose:{d}:followup")) for d in doses["10:00"]}
     claim = f"{namespace}:{topics.RedisPrefix.ADHERENCE}:claim:dose:{{}}:reminder"
     first = ServiceProcess(env, tmp_path / "adherence-1.log")
     second = ServiceProcess(env, tmp_path / "adherence-2.log")

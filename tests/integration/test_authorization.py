@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from demo.fake_sms import FakeSms
+from deploy.local.find_infra import Infra
 from services.dispatcher.app import build as build_dispatcher
-from services.dispatcher.app import make_app as dispatcher_app
-from services.dispatcher.handlers import Handlers
-from services.dispatcher.sender import FakeSms
+from services.dispatcher.context import Context as DispatcherContext
 from services.dispatcher.settings import DispatcherSettings
-from services.escalation.app import Service as Escalation
 from services.escalation.app import build as build_escalation
+from services.escalation.context import Context as EscalationContext
 from services.escalation.settings import EscalationSettings
 from shared import topics
 from shared.events import (
@@ -46,7 +46,6 @@ from shared.logging import JsonFormatter
 from shared.testing.factories import sample
 from tests import phi_scan
 from tests.hostile.services import common
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import known, publish
 from tests.integration.escalation_procs.support import roster_now
 from tests.kafka_tools import eventually, read_all
@@ -66,9 +65,9 @@ def fresh_phone() -> str:
 class Services:
     kafka: str
     prefix: str
-    dispatcher: Handlers
+    dispatcher: DispatcherContext
     sms: FakeSms
-    escalation: Escalation
+    escalation: EscalationContext
 
     async def text(self, phone: str, body: str) -> InboundSmsReceived:
         event = InboundSmsReceived(
@@ -76,7 +75,7 @@ class Services:
             from_phone=phone,
             to_phone=AUSTIN,
             body=body,
-            received_at=self.dispatcher.svc.clock.now(),
+            received_at=self.dispatcher.clock.now(),
         )
         await publish(self.kafka, self.prefix, event)
         return event
@@ -95,19 +94,17 @@ async def services(
 ) -> AsyncIterator[Services]:
     base = common(kafka=kafka, prefix=prefix, redis_url=infra.redis_url, namespace=namespace)
     sms = FakeSms()
-    rt, handlers = build_dispatcher(
+    dispatcher = build_dispatcher(
         DispatcherSettings(**base, dispatcher={"rate_per_second": 100.0}), sender=sms
     )
     escalation = build_escalation(EscalationSettings(**base))
-    e_app = escalation.rt.app()
-    e_app.on_startup(escalation.start_loops)
-    e_app.on_shutdown(escalation.stop_loops)
+    e_app = escalation.app()
     async with AsyncExitStack() as stack:
-        for app in (dispatcher_app(rt, handlers), e_app):
+        for app in (dispatcher.app(), e_app):
             await stack.enter_async_context(app.lifespan_context())
             await app.start()
             stack.push_async_callback(app.stop)
-        yield Services(kafka, prefix, handlers, sms, escalation)
+        yield Services(kafka, prefix, dispatcher.context, sms, escalation.context)
 
 
 def security_lines(caplog: pytest.LogCaptureFixture) -> list[dict[str, Any]]:
@@ -145,7 +142,7 @@ async def test_an_ack_from_anyone_not_paged_changes_nothing(
         roster_now("austin", primary=primary, backup=backup, director=None),
     )
     await known(services.dispatcher, "clinician", primary, backup)
-    store = services.escalation.deps.store
+    store = services.escalation.store
     await eventually(lambda: store.redis.exists(store.keys.roster("austin")), timeout=30)
     alert_id = f"al-auth-{suffix}"
     await publish(
@@ -227,7 +224,7 @@ async def test_a_dose_reply_from_a_number_now_anothers_changes_nothing(
         PatientContactChanged(patient_id=a, phone=new),
         enrolled(b, old),
     )
-    directory = services.dispatcher.svc.directory
+    directory = services.dispatcher.directory
 
     async def moved() -> bool:
         owners = await directory.owners(phone_key(old))
@@ -272,7 +269,7 @@ async def test_a_start_from_a_number_never_enrolled_changes_nothing(
     await publish(services.kafka, services.prefix, enrolled(patient, patient_phone))
     await known(services.dispatcher, "patient", patient)
     await services.text(patient_phone, "STOP")
-    directory = services.dispatcher.svc.directory
+    directory = services.dispatcher.directory
 
     async def opted_out() -> bool:
         return await directory.opt_out_state(phone_key(patient_phone)) is not None

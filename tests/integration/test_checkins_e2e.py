@@ -12,15 +12,17 @@ from zoneinfo import ZoneInfo
 import pytest
 from redis.asyncio import Redis
 
-from services.dispatcher.handlers import Handlers
-from services.symptoms.app import Symptoms, build_service
+from deploy.local.fake_twilio import FakeTwilio
+from deploy.local.find_infra import Infra
+from services.dispatcher.context import Context as DispatcherContext
+from services.symptoms.app import build
+from services.symptoms.context import Context
 from services.symptoms.settings import SymptomsSettings
 from shared import events as ev
 from shared import topics
 from shared.clock import FakeClock
+from shared.runtime import Service
 from shared.testing.factories import sample
-from tests.fakes.twilio import FakeTwilio
-from tests.infra import Infra
 from tests.integration.checkins_support import ZONE, enrolled, fire, of_session, plan
 from tests.integration.dispatcher_procs.support import events_on, publish
 from tests.integration.gateway_support import (
@@ -41,7 +43,7 @@ def target() -> datetime:
 @pytest.fixture
 async def symptoms(
     kafka: str, prefix: str, infra: Infra, namespace: str, redis: Redis, target: datetime
-) -> AsyncIterator[tuple[Symptoms, FakeClock]]:
+) -> AsyncIterator[tuple[Service[Context], FakeClock]]:
     """The symptoms service in this process on a fake clock; its timers fire when told."""
     clock = FakeClock(datetime.now(UTC))
     local = target.astimezone(ZoneInfo(ZONE))
@@ -52,7 +54,7 @@ async def symptoms(
         log={"level": "WARNING"},
         symptoms={"checkin_local_time": f"{local:%H:%M}"},
     )
-    svc = build_service(settings, clock=clock)
+    svc = build(settings, clock=clock)
     async with svc.runtime.lifespan():
         await svc.runtime.broker.start()
         try:
@@ -66,8 +68,8 @@ async def test_phq2_2_and_2_goes_on_into_the_phq9_and_item9_sends_the_crisis_tex
     prefix: str,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: tuple[Symptoms, FakeClock],
+    dispatcher: DispatcherContext,
+    symptoms: tuple[Service[Context], FakeClock],
     target: datetime,
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)
@@ -152,8 +154,8 @@ async def test_a_side_effect_check_after_a_lamotrigine_start_raises_the_rash_ale
     prefix: str,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: tuple[Symptoms, FakeClock],
+    dispatcher: DispatcherContext,
+    symptoms: tuple[Service[Context], FakeClock],
     target: datetime,
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)
@@ -198,8 +200,8 @@ async def test_stop_in_the_middle_ends_the_session_and_revokes_consent(
     namespace: str,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: tuple[Symptoms, FakeClock],
+    dispatcher: DispatcherContext,
+    symptoms: tuple[Service[Context], FakeClock],
     target: datetime,
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)

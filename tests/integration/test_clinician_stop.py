@@ -15,7 +15,8 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from services.dispatcher.handlers import Handlers
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from services.dispatcher.context import Context as DispatcherContext
 from services.escalation.state import Keys
 from shared import topics
 from shared.events import (
@@ -27,7 +28,6 @@ from shared.events import (
     parse_event,
     phone_key,
 )
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
 from tests.integration.dispatcher_procs.support import publish
 from tests.integration.escalation_procs.support import escalation_process, events, roster_now
 from tests.integration.gateway_support import GatewayProcess, post_signed, read_all
@@ -79,7 +79,7 @@ async def test_stop_end_and_cancel_from_clinicians_change_no_consent_and_pages_g
     tmp_path: Path,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
+    dispatcher: DispatcherContext,
 ) -> None:
     suffix = uuid.uuid4().hex[:6]
     ids = {role: f"c-{role}-{suffix}" for role in ("primary", "backup", "director", "other")}
@@ -104,7 +104,7 @@ async def test_stop_end_and_cancel_from_clinicians_change_no_consent_and_pages_g
         keys = Keys(f"{namespace}:escalation")
 
         async def known() -> bool:
-            directory = [await dispatcher.svc.directory.get("clinician", c) for c in ids.values()]
+            directory = [await dispatcher.directory.get("clinician", c) for c in ids.values()]
             escalation = [keys.roster("austin"), *(keys.clinician(c) for c in ids.values())]
             return all(directory) and int(await redis.exists(*escalation)) == len(escalation)
 
@@ -168,7 +168,7 @@ async def test_stop_end_and_cancel_from_clinicians_change_no_consent_and_pages_g
         opted_out = [
             role
             for role, phone in phones.items()
-            if await dispatcher.svc.directory.opt_out_state(phone_key(phone)) is not None
+            if await dispatcher.directory.opt_out_state(phone_key(phone)) is not None
         ]
 
     warnings = stop_warnings(alerts)

@@ -10,7 +10,9 @@ from uuid import uuid4
 
 import pytest
 
-from services.dispatcher.store import SendStore
+from deploy.local.fake_twilio import FakeTwilio
+from deploy.local.find_infra import Infra
+from services.dispatcher.send.store import SendStore
 from shared import topics
 from shared.clock import FakeClock
 from shared.events import (
@@ -28,8 +30,6 @@ from shared.events import (
     ReplyContext,
     SmsStatusReceived,
 )
-from tests.fakes.twilio import FakeTwilio
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import (
     dispatcher_settings,
     drop_topics,

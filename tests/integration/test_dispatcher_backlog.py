@@ -10,6 +10,8 @@ from uuid import uuid4
 
 import pytest
 
+from deploy.local.fake_twilio import FakeTwilio
+from deploy.local.find_infra import Infra
 from shared.events import (
     ClinicianRegistered,
     NotificationRequested,
@@ -17,8 +19,6 @@ from shared.events import (
     Recipient,
     ReplyContext,
 )
-from tests.fakes.twilio import FakeTwilio
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import (
     dispatcher_settings,
     drop_topics,

@@ -12,6 +12,7 @@ from uuid import uuid4
 import pytest
 from redis.asyncio import Redis
 
+from deploy.local.fake_twilio import DEFAULT_AUTH_TOKEN, FakeTwilio
 from shared import topics
 from shared.events import (
     NotificationRequested,
@@ -20,7 +21,6 @@ from shared.events import (
     Recipient,
     ReplyContext,
 )
-from tests.fakes.twilio import DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.integration.dispatcher_procs.support import (
     drop_topics,
     events_on,

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from deploy.local.find_infra import Infra
 from shared import topics
 from shared.broker import make_broker, subscriber
 from shared.dlq import REPLAYED_FROM
@@ -22,7 +23,6 @@ from shared.dlq.cli import run
 from shared.events import PatientEnrolled, PatientsEvent
 from shared.settings import BaseServiceSettings
 from shared.testing.factories import PHONE, sample
-from tests.infra import Infra
 from tests.kafka_tools import eventually, produce_raw, read_all
 
 pytestmark = pytest.mark.integration

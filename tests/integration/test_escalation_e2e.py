@@ -13,15 +13,15 @@ import httpx
 import pytest
 from redis.asyncio import Redis
 
-from services.dispatcher.handlers import Handlers
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from deploy.local.find_infra import Infra
+from services.dispatcher.context import Context as DispatcherContext
 from services.dispatcher.settings import DispatcherSettings
 from services.escalation.model import AlertState
 from services.escalation.state import Keys
 from shared import topics
 from shared.events import AlertAcknowledged, ClinicalAlertRaised, ClinicianRegistered
 from shared.timers import Timers
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import publish, running
 from tests.integration.escalation_procs.support import escalation_process, events, roster_now
 from tests.integration.gateway_support import TOKEN, GatewayProcess, gateway_process, post_signed
@@ -63,7 +63,7 @@ async def dispatcher(
     redis: Redis,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-) -> AsyncIterator[Handlers]:
+) -> AsyncIterator[DispatcherContext]:
     fake.reset()
     await gateway.wait_ready()
     settings = DispatcherSettings(
@@ -94,7 +94,7 @@ class Team:
 
 
 async def on_call_team(
-    kafka: str, prefix: str, redis: Redis, namespace: str, dispatcher: Handlers
+    kafka: str, prefix: str, redis: Redis, namespace: str, dispatcher: DispatcherContext
 ) -> Team:
     """Three clinicians with fresh numbers, on call in Austin, known to both services."""
     suffix = uuid.uuid4().hex[:6]
@@ -115,7 +115,7 @@ async def on_call_team(
     roster_key = Keys(f"{namespace}:escalation").roster("austin")
 
     async def known() -> bool:
-        directory = [await dispatcher.svc.directory.get("clinician", c) for c in ids]
+        directory = [await dispatcher.directory.get("clinician", c) for c in ids]
         return bool(await redis.exists(roster_key)) and all(directory)
 
     await eventually(known, timeout=60, message="roster and clinicians known to both services")
@@ -161,7 +161,7 @@ async def test_pages_go_out_in_order_and_a_signed_ack_from_the_backup_stops_them
     tmp_path: Path,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
+    dispatcher: DispatcherContext,
 ) -> None:
     with escalation_process(service_env, tmp_path, **FAST) as esc:
         team = await on_call_team(kafka, prefix, redis, namespace, dispatcher)
@@ -233,7 +233,7 @@ async def test_a_page_the_carrier_reports_undelivered_escalates_at_once(
     tmp_path: Path,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
+    dispatcher: DispatcherContext,
 ) -> None:
     slow = {**FAST, "ladders__p0__delays_seconds": "[0, 300, 300]"}
     with escalation_process(service_env, tmp_path, **slow) as esc:

@@ -24,8 +24,8 @@ from twilio.request_validator import RequestValidator
 from twilio.rest import Client
 from twilio.rest.api.v2010.account.message import MessageInstance
 
-from tests.fakes.twilio import FakeTwilio, LocalAsyncTwilioHttpClient, LocalTwilioHttpClient
-from tests.fakes.twilio.http1 import read_response
+from deploy.local.fake_twilio import FakeTwilio, LocalAsyncTwilioHttpClient, LocalTwilioHttpClient
+from deploy.local.fake_twilio.http1 import read_response
 from tests.kafka_tools import eventually
 
 pytestmark = pytest.mark.filterwarnings(
@@ -371,7 +371,7 @@ async def test_control_endpoints_set_faults_and_reset(fake: FakeTwilio, client: 
 async def test_logs_carry_no_numbers_or_bodies(
     fake: FakeTwilio, aclient: Client, receiver: Receiver, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="tests.fakes.twilio")
+    caplog.set_level(logging.DEBUG, logger="deploy.local.fake_twilio")
     fake.set_faults(undelivered_by_number={PATIENT: 30005}, error_by_number={"+15551230002": 21610})
     message = await aclient.messages.create_async(
         to=PATIENT, from_=SENDER, body="Lithium 300mg", status_callback=receiver.url
@@ -383,7 +383,7 @@ async def test_logs_carry_no_numbers_or_bodies(
     )
     fake.reset()
 
-    fake_lines = [r.getMessage() for r in caplog.records if r.name == "tests.fakes.twilio"]
+    fake_lines = [r.getMessage() for r in caplog.records if r.name == "deploy.local.fake_twilio"]
     assert any(message.sid in line for line in fake_lines)
     for secret in (PATIENT, "+15551230002", SENDER, "Lithium"):
         assert not any(secret in line for line in fake_lines), secret
@@ -397,7 +397,7 @@ def test_the_fake_runs_on_its_own_as_a_process() -> None:
         [
             sys.executable,
             "-m",
-            "tests.fakes.twilio",
+            "deploy.local.fake_twilio",
             "--port",
             str(port),
             "--auth-token",

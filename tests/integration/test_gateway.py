@@ -15,10 +15,11 @@ from aiokafka import ConsumerRecord
 from redis.asyncio import Redis
 from twilio.rest import Client
 
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio, LocalTwilioHttpClient
+from deploy.local.private_kafka import PrivateKafka
 from shared import topics
 from shared.admin import ensure_topics, project_topics
 from shared.events import InboundSmsReceived, SmsStatusReceived, parse_event, phone_key
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, FakeTwilio, LocalTwilioHttpClient
 from tests.integration.gateway_support import (
     FORM,
     TOKEN,
@@ -28,7 +29,6 @@ from tests.integration.gateway_support import (
     signed_headers,
 )
 from tests.kafka_tools import eventually, read_topic
-from tests.private_infra import PrivateKafka
 
 pytestmark = pytest.mark.integration
 

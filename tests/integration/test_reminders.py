@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 from redis.asyncio import Redis
 
+from deploy.local.find_infra import Infra
 from shared.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -17,7 +18,6 @@ from shared.events import (
     NotificationRequested,
 )
 from shared.testing.factories import sample
-from tests.infra import Infra
 from tests.integration.reminders_procs.support import (
     BEFORE,
     LEAD,

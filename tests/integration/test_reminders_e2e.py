@@ -14,7 +14,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from redis.asyncio import Redis
 
-from services.dispatcher.handlers import Handlers
+from deploy.local.fake_twilio import FakeTwilio
+from deploy.local.find_infra import Infra
+from services.dispatcher.context import Context as DispatcherContext
 from shared.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -22,8 +24,6 @@ from shared.events import (
     PatientEnrolled,
 )
 from shared.testing.factories import sample
-from tests.fakes.twilio import FakeTwilio
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import dispatcher_settings
 from tests.integration.dispatcher_procs.support import running as dispatcher_running
 from tests.integration.reminders_procs.support import (
@@ -75,13 +75,13 @@ def inbox(fake: FakeTwilio, phone: str) -> list[str]:
 
 
 async def known_to_both(
-    handlers: Handlers, redis: Redis, namespace: str, *patients: PatientEnrolled
+    handlers: DispatcherContext, redis: Redis, namespace: str, *patients: PatientEnrolled
 ) -> None:
     """Both services have stored the patients (so both are consuming)."""
 
     async def stored(patient_id: str) -> bool:
         profile = await redis.exists(f"{namespace}:reminders:patient:{patient_id}")
-        contact = await handlers.svc.directory.get("patient", patient_id)
+        contact = await handlers.directory.get("patient", patient_id)
         return bool(profile) and contact is not None
 
     for p in patients:

@@ -11,14 +11,14 @@ from uuid import uuid4
 
 import pytest
 
+from deploy.local.fake_twilio import FakeTwilio
+from deploy.local.find_infra import Infra
 from services.symptoms.app import build
 from services.symptoms.settings import SymptomsSettings
 from shared import events as ev
 from shared import topics
 from shared.runtime import Runtime
 from shared.testing.factories import sample
-from tests.fakes.twilio import FakeTwilio
-from tests.infra import Infra
 from tests.integration.dispatcher_procs.support import (
     dispatcher_settings,
     publish,
@@ -52,7 +52,7 @@ async def symptoms(
             },
             redis={"url": infra.redis_url, "namespace": namespace},
         )
-    )
+    ).runtime
     async with rt.lifespan():
         await rt.broker.start()
         try:

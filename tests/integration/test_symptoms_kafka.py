@@ -11,13 +11,13 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from deploy.local.find_infra import Infra
 from services.symptoms.app import build
 from services.symptoms.settings import SymptomsSettings
 from shared import events as ev
 from shared import topics
 from shared.runtime import Runtime
 from shared.testing.factories import sample
-from tests.infra import Infra
 from tests.kafka_tools import produce_raw, read_topic
 
 pytestmark = pytest.mark.integration
@@ -38,7 +38,7 @@ async def service(
     infra: Infra, kafka: str, prefix: str, namespace: str, redis: Redis
 ) -> AsyncIterator[Runtime]:
     """The symptoms service running in this process, as its app would run it."""
-    rt = build(settings(infra, kafka, prefix, namespace))
+    rt = build(settings(infra, kafka, prefix, namespace)).runtime
     async with rt.lifespan():
         await rt.broker.start()
         try:

@@ -14,10 +14,10 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
+from deploy.local.find_infra import Infra
 from shared.clock import FakeClock
 from shared.idempotency import Claims, ClaimState
 from shared.timers import Timer, Timers, TimerWorker
-from tests.infra import Infra
 from tests.integration.procs import Proc, stop_all
 from tests.integration.procs.timer_worker import WorkerKeys
 from tests.kafka_tools import eventually

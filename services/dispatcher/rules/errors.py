@@ -1,4 +1,4 @@
-"""What a Twilio error means for a send (stack-notes 3.5) and how long to back off."""
+"""What a Twilio error means for a send and how long to back off."""
 
 from __future__ import annotations
 

@@ -1,13 +1,14 @@
 """The events this service emits: pages, notices, digests and the audit trail, no PHI.
 
-Ids are derived from what the event means (alert, step, clinician), so an event re-published
-after a crash carries the same event_id and notification_id and is recognised downstream."""
+Ids are derived from what the event means (alert, step, clinician) in the service's `IDS`, so an
+event re-published after a crash carries the same event_id and notification_id and is recognised
+downstream."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import NAMESPACE_URL
 
 from shared.events import (
     AlertAcknowledged,
@@ -19,6 +20,7 @@ from shared.events import (
     Recipient,
     ReplyContext,
 )
+from shared.ids import IdSpace
 
 SOURCE = "escalation"
 PAGE_TEMPLATE = "clinician_page"
@@ -26,10 +28,8 @@ NOTICE_TEMPLATE = "clinician_notice"
 REMINDER_TEMPLATE = "clinician_resolve_reminder"
 DIGEST_TEMPLATE = "digest"
 
-
-def stable_id(*parts: object) -> UUID:
-    """A UUID that is the same every time for the same parts."""
-    return uuid5(NAMESPACE_URL, "mtm-escalation:" + ":".join(str(p) for p in parts))
+IDS = IdSpace(NAMESPACE_URL, source=SOURCE, prefix="mtm-escalation:")
+"""uuid5(NAMESPACE_URL, "mtm-escalation:" + ":".join(parts)): fixed forever (test_ids.py)."""
 
 
 def page_request(
@@ -51,12 +51,16 @@ def page_request(
     `clinician_page`, urgent: quiet hours and caps do not apply) with the page's reply context,
     so the reply ACK or RESOLVE 4821 is read against this alert."""
     return NotificationRequested(
-        event_id=stable_id(f"{kind}-request", alert_id, step, clinician_id),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        site_id=site_id,
-        notification_id=stable_id(kind, alert_id, step, clinician_id),
+        **IDS.envelope(
+            f"{kind}-request",
+            alert_id,
+            step,
+            clinician_id,
+            now=now,
+            correlation_id=alert_id,
+            site_id=site_id,
+        ),
+        notification_id=IDS.id(kind, alert_id, step, clinician_id),
         recipient=Recipient(kind="clinician", id=clinician_id),
         template_id=REMINDER_TEMPLATE if kind == "reminder" else PAGE_TEMPLATE,
         variables={"severity": severity, "code": code, "site": site_name},
@@ -86,12 +90,16 @@ def notice_request(
     `acknowledged_by` names a takeover, whose notices are texts of their own."""
     extra = (acknowledged_by,) if acknowledged_by else ()
     return NotificationRequested(
-        event_id=stable_id("notice-request", alert_id, clinician_id, *extra),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        site_id=site_id,
-        notification_id=stable_id("notice", alert_id, clinician_id, *extra),
+        **IDS.envelope(
+            "notice-request",
+            alert_id,
+            clinician_id,
+            *extra,
+            now=now,
+            correlation_id=alert_id,
+            site_id=site_id,
+        ),
+        notification_id=IDS.id("notice", alert_id, clinician_id, *extra),
         recipient=Recipient(kind="clinician", id=clinician_id),
         template_id=NOTICE_TEMPLATE,
         variables={"code": code, "site": site_name},
@@ -109,11 +117,8 @@ def digest_request(
     variables = {"count": str(total)}
     variables.update({sev.lower(): str(min(n, 9999)) for sev, n in sorted(counts.items())})
     return NotificationRequested(
-        event_id=stable_id("digest-request", site_id, local_date),
-        occurred_at=now,
-        source=SOURCE,
-        site_id=site_id,
-        notification_id=stable_id("digest", site_id, local_date),
+        **IDS.envelope("digest-request", site_id, local_date, now=now, site_id=site_id),
+        notification_id=IDS.id("digest", site_id, local_date),
         recipient=Recipient(kind="clinician", id=clinician_id),
         template_id=DIGEST_TEMPLATE,
         variables=variables,
@@ -139,12 +144,17 @@ def paged(
 ) -> AlertPaged:
     """Audit: a clinician was paged (delivery 'requested'), or the carrier's report on it."""
     return AlertPaged(
-        event_id=stable_id("paged", alert_id, step, clinician_id, delivery),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        patient_id=patient_id,
-        site_id=site_id,
+        **IDS.envelope(
+            "paged",
+            alert_id,
+            step,
+            clinician_id,
+            delivery,
+            now=now,
+            correlation_id=alert_id,
+            patient_id=patient_id,
+            site_id=site_id,
+        ),
         alert_id=alert_id,
         code=code,
         clinician_id=clinician_id,
@@ -168,12 +178,15 @@ def escalated(
 ) -> AlertEscalated:
     """Audit: the alert moved to its next step, and why."""
     return AlertEscalated(
-        event_id=stable_id("escalated", alert_id, to_step),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        patient_id=patient_id,
-        site_id=site_id,
+        **IDS.envelope(
+            "escalated",
+            alert_id,
+            to_step,
+            now=now,
+            correlation_id=alert_id,
+            patient_id=patient_id,
+            site_id=site_id,
+        ),
         alert_id=alert_id,
         from_step=from_step,
         to_step=to_step,
@@ -195,12 +208,15 @@ def acknowledged(
     """Audit: the alert is acknowledged (this service's confirmation, source 'escalation');
     a takeover by another clinician is an event of its own."""
     return AlertAcknowledged(
-        event_id=stable_id("acknowledged", alert_id, *((clinician_id,) if takeover else ())),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        patient_id=patient_id,
-        site_id=site_id,
+        **IDS.envelope(
+            "acknowledged",
+            alert_id,
+            *((clinician_id,) if takeover else ()),
+            now=now,
+            correlation_id=alert_id,
+            patient_id=patient_id,
+            site_id=site_id,
+        ),
         alert_id=alert_id,
         code=code,
         clinician_id=clinician_id,
@@ -220,12 +236,14 @@ def resolved(
 ) -> AlertResolved:
     """Audit: the alert is closed (this service's confirmation, source 'escalation')."""
     return AlertResolved(
-        event_id=stable_id("resolved", alert_id),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=alert_id,
-        patient_id=patient_id,
-        site_id=site_id,
+        **IDS.envelope(
+            "resolved",
+            alert_id,
+            now=now,
+            correlation_id=alert_id,
+            patient_id=patient_id,
+            site_id=site_id,
+        ),
         alert_id=alert_id,
         code=code,
         clinician_id=clinician_id,
@@ -247,11 +265,14 @@ def warning(
     """An operator warning (no_one_on_call, roster_gap, alert_unresolved, ...); `key` makes its
     id stable, so a step run again raises the same warning, not a second one."""
     return OperationalWarning(
-        event_id=stable_id("warning", kind, key),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=correlation_id,
-        site_id=site_id,
+        **IDS.envelope(
+            "warning",
+            kind,
+            key,
+            now=now,
+            correlation_id=correlation_id,
+            site_id=site_id,
+        ),
         warning=kind,  # type: ignore[arg-type]
         detail=detail[:256],
         alert_id=alert_id,
@@ -268,12 +289,16 @@ def lead_notice_request(
     """To a site's lead: one of their on-call clinicians texted STOP (pages cannot be stopped
     by text; the roster is where a clinician comes off paging). Once a day per clinician."""
     return NotificationRequested(
-        event_id=stable_id("lead-notice-request", site_id, clinician_id, day),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=f"stop:{clinician_id}"[:128],
-        site_id=site_id,
-        notification_id=stable_id("lead-notice", site_id, clinician_id, day),
+        **IDS.envelope(
+            "lead-notice-request",
+            site_id,
+            clinician_id,
+            day,
+            now=now,
+            correlation_id=f"stop:{clinician_id}"[:128],
+            site_id=site_id,
+        ),
+        notification_id=IDS.id("lead-notice", site_id, clinician_id, day),
         recipient=Recipient(kind="clinician", id=director_id),
         template_id=LEAD_NOTICE_TEMPLATE,
         variables={"clinician": clinician_id[:24], "site": site_name},

@@ -3,15 +3,15 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from uuid import UUID, uuid5
+from uuid import UUID
 
 from services.reminders.rules.model import Appointment, PlannedStep, Policy
 from shared.events import NotificationRequested, Recipient, ReplyContext
 from shared.events.notify import Category
+from shared.ids import IdSpace
 
-NAMESPACE = UUID("5b0c8f0e-2f4a-4b8e-9a51-7d3e6c1f0a42")
-"""uuid5 namespace of reminder notification ids: a re-fire after a crash repeats the same id."""
-SOURCE = "reminders"
+IDS = IdSpace(UUID("5b0c8f0e-2f4a-4b8e-9a51-7d3e6c1f0a42"), source="reminders")
+"""The ids of reminder requests (uuid5 of the dedup key): a re-fire after a crash repeats them."""
 
 
 def dedup_key(appt: Appointment, what: str) -> str:
@@ -22,7 +22,7 @@ def dedup_key(appt: Appointment, what: str) -> str:
 
 def notification_id(key: str) -> UUID:
     """The notification id of a dedup key (the dispatcher dedupes on both)."""
-    return uuid5(NAMESPACE, key)
+    return IDS.id(key)
 
 
 def variables(appt: Appointment) -> dict[str, str]:
@@ -50,12 +50,14 @@ def _request(
 ) -> NotificationRequested:
     key = dedup_key(appt, what)
     return NotificationRequested(
-        event_id=uuid5(NAMESPACE, "event:" + key),
-        occurred_at=now,
-        source=SOURCE,
-        correlation_id=appt.correlation_id or appt.appointment_id,
-        patient_id=appt.patient_id,
-        site_id=appt.site_id,
+        **IDS.envelope(
+            "event",
+            key,
+            now=now,
+            correlation_id=appt.correlation_id or appt.appointment_id,
+            patient_id=appt.patient_id,
+            site_id=appt.site_id,
+        ),
         notification_id=notification_id(key),
         recipient=Recipient(kind="patient", id=appt.patient_id),
         template_id=template_id,

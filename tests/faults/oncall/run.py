@@ -31,6 +31,7 @@ from typing import Any
 
 from redis.asyncio import Redis
 
+from deploy.local.private_kafka import PrivateKafka
 from services.escalation.rules.policy import LadderPlan
 from services.escalation.rules.reach import page_bound
 from services.escalation.settings import EscalationSection
@@ -41,7 +42,6 @@ from tests.faults.stack import Stack, StackConfig
 from tests.faults.workload import SITES, Person, Publisher, number
 from tests.integration.escalation_procs.support import roster_now
 from tests.kafka_tools import eventually
-from tests.private_infra import PrivateKafka
 
 TIME_SCALE = 0.003
 """Every ladder wait and the caps' hour times this: the backup's 900 s is 2.7 s, a repeat round
@@ -138,17 +138,8 @@ def section() -> EscalationSection:
 
 
 def p0_plan(config: EscalationSection) -> LadderPlan:
-    """The P0 ladder frozen into a new alert (as services.escalation.deps.Deps.ladder)."""
-    ladder = config.ladders.P0
-    return LadderPlan(
-        mode=ladder.mode,
-        targets=tuple(ladder.targets),
-        delays=tuple(ladder.delays_seconds),
-        repeat_every=ladder.repeat_every_seconds,
-        max_repeats=ladder.max_repeats,
-        resolve_within=ladder.resolve_within_seconds,
-        max_reminders=ladder.max_reminders,
-    ).scaled(config.time_scale)
+    """The P0 ladder frozen into a new alert (as services.escalation.context.Context.ladder)."""
+    return config.ladders.P0.plan(config.time_scale)
 
 
 def people() -> int:

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from deploy.local.private_kafka import PrivateKafka
 from tests.faults.oncall.run import CASES, Result, p0_plan, run, section
-from tests.private_infra import PrivateKafka
 
 pytestmark = [pytest.mark.faults, pytest.mark.timeout(900)]
 

@@ -17,7 +17,7 @@ from typing import Any
 from aiokafka import AIOKafkaProducer
 
 from services.adherence.app import build
-from services.adherence.core import Adherence
+from services.adherence.context import Context
 from services.adherence.settings import AdherenceSettings
 from shared.clock import FakeClock
 from shared.events import Event, parse_event, topic_for
@@ -43,22 +43,21 @@ def settings_for(
 class FakeTimeService:
     """The service with its broker started but its timer loop driven by the test."""
 
-    def __init__(self, svc: Adherence, worker: TimerWorker, clock: FakeClock) -> None:
-        self.svc, self.worker, self.clock = svc, worker, clock
+    def __init__(self, ctx: Context, worker: TimerWorker, clock: FakeClock) -> None:
+        self.ctx, self.worker, self.clock = ctx, worker, clock
 
     async def handled(self, *events: Event, timeout: float = 30) -> None:
         """Wait until the service has handled these events (its per-event marker is set)."""
 
         async def done() -> bool:
-            results = [await self.svc.claims.result(f"event:{e.event_id}") for e in events]
-            return all(r is not None for r in results)
+            return all([await self.ctx.once.done(f"event:{e.event_id}") for e in events])
 
         await eventually(done, timeout=timeout, message="events handled")
 
     async def run_until(self, until: datetime) -> None:
         """Fire every timer due up to `until`, each at its own instant."""
         for _ in range(10_000):
-            due = await self.svc.timers.next_due()
+            due = await self.ctx.timers.next_due()
             if due is None or due > until:
                 break
             self.clock.set(max(due, self.clock.now()))
@@ -74,24 +73,25 @@ async def fake_time(
     settings: AdherenceSettings, clock: FakeClock
 ) -> AsyncIterator[FakeTimeService]:
     """Kafka consumer and producer running; timers only when the test says so."""
-    rt, svc, worker = build(settings, clock=clock)
+    service = build(settings, clock=clock)
+    rt, [worker] = service.runtime, service.workers
     async with rt.lifespan():
         await rt.broker.start()
         try:
-            yield FakeTimeService(svc, worker, clock)
+            yield FakeTimeService(service.context, worker, clock)
         finally:
             await rt.broker.stop()
 
 
 @asynccontextmanager
-async def scaled_time(settings: AdherenceSettings) -> AsyncIterator[Adherence]:
+async def scaled_time(settings: AdherenceSettings) -> AsyncIterator[Context]:
     """The whole app (consumer, producer, timer loop) on the scaled clock of its settings."""
-    rt, svc, _ = build(settings)
-    app = rt.app()
+    service = build(settings)
+    app = service.app()
     async with app.lifespan_context():
         await app.start()
         try:
-            yield svc
+            yield service.context
         finally:
             await app.stop()
 

@@ -11,13 +11,13 @@ from aiokafka import AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
-from services.dispatcher.app import build, make_app
-from services.dispatcher.handlers import Handlers
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
+from services.dispatcher.app import build
+from services.dispatcher.context import Context
 from services.dispatcher.settings import DispatcherSettings
 from shared.admin import project_topics
 from shared.clock import Clock, FakeClock
 from shared.events import Event, NotificationRequested, parse_event, topic_for
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.kafka_tools import eventually, read_topic
 
 
@@ -65,20 +65,20 @@ def dispatcher_settings(
 @asynccontextmanager
 async def running(
     settings: DispatcherSettings, *, clock: Clock | None = None
-) -> AsyncIterator[Handlers]:
+) -> AsyncIterator[Context]:
     """The dispatcher app, started in this event loop, stopped at the end."""
-    runtime: dict[str, Any] = {"clock": clock} if clock else {}
-    rt, handlers = build(settings, **runtime)
-    app = make_app(rt, handlers)
+    service = build(settings, clock=clock)
+    app = service.app()
     async with app.lifespan_context():
         await app.start()
         try:
-            yield handlers
+            yield service.context
         finally:
             await app.stop()
-            if isinstance(clock, FakeClock) and handlers.worker is not None:
+            if isinstance(clock, FakeClock):
                 # The timer worker sleeps on the fake clock: stop it, then wake it to see that.
-                handlers.worker.stop()
+                for worker in service.workers:
+                    worker.stop()
                 clock.advance(1)
 
 
@@ -129,11 +129,11 @@ async def events_on(
     return parsed(records)
 
 
-async def known(handlers: Handlers, kind: str, *ids: str) -> None:
+async def known(ctx: Context, kind: str, *ids: str) -> None:
     """Wait until the directory has materialized these contacts."""
 
     async def check() -> bool:
-        return all([await handlers.svc.directory.get(kind, i) is not None for i in ids])
+        return all([await ctx.directory.get(kind, i) is not None for i in ids])
 
     await eventually(check, timeout=30, interval=0.02, message=f"{kind} {ids} in the directory")
 

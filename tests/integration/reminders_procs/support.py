@@ -18,14 +18,16 @@ from aiokafka import ConsumerRecord
 from faststream import TestApp
 from redis.asyncio import Redis
 
-from services.reminders.app import Reminders, build
+from deploy.local.find_infra import ROOT, Infra
+from services.reminders.app import build
+from services.reminders.context import Context
 from services.reminders.settings import RemindersSettings
-from services.reminders.timing import TIMERS_NAMESPACE
+from services.reminders.timers import TIMERS_NAMESPACE
 from shared import topics
 from shared.events import Event, NotificationRequested, PatientEnrolled, parse_event, topic_for
+from shared.runtime import Service
 from shared.testing.factories import sample
 from shared.timers import Timers
-from tests.infra import ROOT, Infra
 from tests.kafka_tools import eventually, produce_raw, read_all, read_topic
 
 # Domain 4.2's cascade with days and hours turned into seconds: the re-asks 9 s and 6 s before
@@ -75,13 +77,13 @@ def process_env(service_env: dict[str, str]) -> dict[str, str]:
 
 
 @asynccontextmanager
-async def running(service: Reminders) -> AsyncIterator[Reminders]:
+async def running(service: Service[Context]) -> AsyncIterator[Service[Context]]:
     """The service app started in this event loop, stopped at the end."""
     async with TestApp(service.app()):
         yield service
 
 
-def in_process(infra: Infra, prefix: str, namespace: str) -> Reminders:
+def in_process(infra: Infra, prefix: str, namespace: str) -> Service[Context]:
     return build(settings(infra, prefix, namespace))
 
 

@@ -8,22 +8,24 @@ from collections.abc import AsyncIterator
 import pytest
 from redis.asyncio import Redis
 
-from services.symptoms.app import Symptoms, build_service
+from deploy.local.find_infra import Infra
+from services.symptoms.app import build
+from services.symptoms.context import Context
 from services.symptoms.settings import SymptomsSettings
-from tests.infra import Infra
+from shared.runtime import Service
 
 
 @pytest.fixture
 async def symptoms(
     kafka: str, prefix: str, infra: Infra, namespace: str, redis: Redis
-) -> AsyncIterator[Symptoms]:
+) -> AsyncIterator[Service[Context]]:
     settings = SymptomsSettings(
         env="test",
         kafka={"bootstrap_servers": kafka, "topic_prefix": prefix, "retry_backoff_seconds": 0.05},
         redis={"url": infra.redis_url, "namespace": namespace},
         log={"level": "WARNING"},
     )
-    svc = build_service(settings)
+    svc = build(settings)
     async with svc.runtime.lifespan():
         await svc.runtime.broker.start()
         try:

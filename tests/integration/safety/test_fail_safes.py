@@ -13,13 +13,14 @@ from typing import Any
 import pytest
 from redis.asyncio import Redis
 
-from services.dispatcher.handlers import Handlers
-from services.symptoms.app import Symptoms
+from deploy.local.fake_twilio import FakeTwilio
+from services.dispatcher.context import Context as DispatcherContext
+from services.symptoms.context import Context
 from services.symptoms.state import SymptomState
 from shared import events as ev
 from shared import topics
+from shared.runtime import Service
 from shared.testing.factories import sample
-from tests.fakes.twilio import FakeTwilio
 from tests.integration.checkins_support import AUSTIN, ZONE, Patient, enrolled
 from tests.integration.dispatcher_procs.support import events_on, publish
 from tests.integration.escalation_procs.support import escalation_process, roster_now
@@ -49,7 +50,11 @@ def raw(event_type: str, **fields: Any) -> bytes:
 
 
 async def test_crisis_wordings_each_raise_an_alert_and_get_the_crisis_text(
-    kafka: str, prefix: str, fake: FakeTwilio, gateway: GatewayProcess, dispatcher: Handlers
+    kafka: str,
+    prefix: str,
+    fake: FakeTwilio,
+    gateway: GatewayProcess,
+    dispatcher: DispatcherContext,
 ) -> None:
     patients = [await enrolled(kafka, prefix, dispatcher, gateway, fake) for _ in CRISIS_WORDINGS]
     for patient, words in zip(patients, CRISIS_WORDINGS, strict=True):
@@ -70,7 +75,11 @@ async def test_crisis_wordings_each_raise_an_alert_and_get_the_crisis_text(
 
 
 async def test_plain_opt_outs_stop_the_next_notice(
-    kafka: str, prefix: str, fake: FakeTwilio, gateway: GatewayProcess, dispatcher: Handlers
+    kafka: str,
+    prefix: str,
+    fake: FakeTwilio,
+    gateway: GatewayProcess,
+    dispatcher: DispatcherContext,
 ) -> None:
     patients = [await enrolled(kafka, prefix, dispatcher, gateway, fake) for _ in PLAIN_OPT_OUTS]
     for patient, words in zip(patients, PLAIN_OPT_OUTS, strict=True):
@@ -119,7 +128,11 @@ async def test_plain_opt_outs_stop_the_next_notice(
 
 
 async def test_cancel_after_an_appointment_reminder_opts_out_and_asks_about_the_visit(
-    kafka: str, prefix: str, fake: FakeTwilio, gateway: GatewayProcess, dispatcher: Handlers
+    kafka: str,
+    prefix: str,
+    fake: FakeTwilio,
+    gateway: GatewayProcess,
+    dispatcher: DispatcherContext,
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)
     await publish(
@@ -135,7 +148,7 @@ async def test_cancel_after_an_appointment_reminder_opts_out_and_asks_about_the_
     )
 
     async def granted() -> bool:
-        contact = await dispatcher.svc.directory.get("patient", patient.id)
+        contact = await dispatcher.directory.get("patient", patient.id)
         return contact is not None and "appointments" in contact.programs
 
     await eventually(granted, timeout=30, message="the appointments consent is known")
@@ -187,8 +200,8 @@ async def test_a_phq9_with_a_null_item_and_item9_pages_and_texts(
     tmp_path: Path,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: Symptoms,
+    dispatcher: DispatcherContext,
+    symptoms: Service[Context],
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)
     clinician, phone = f"c-{uuid.uuid4().hex[:6]}", f"+1512555{uuid.uuid4().int % 10000:04d}"
@@ -233,8 +246,8 @@ async def test_an_unreadable_phq9_still_raises_item9_once_and_warns_at_once(
     prefix: str,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: Symptoms,
+    dispatcher: DispatcherContext,
+    symptoms: Service[Context],
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)
     record = raw(
@@ -288,8 +301,8 @@ async def test_side_effects_in_words_raise_the_clozapine_neutropenia_flag(
     namespace: str,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: Symptoms,
+    dispatcher: DispatcherContext,
+    symptoms: Service[Context],
 ) -> None:
     patient = await enrolled(kafka, prefix, dispatcher, gateway, fake)
     await publish(
@@ -343,8 +356,8 @@ async def test_a_reused_event_id_is_refused_by_every_service_with_the_reason(
     prefix: str,
     fake: FakeTwilio,
     gateway: GatewayProcess,
-    dispatcher: Handlers,
-    symptoms: Symptoms,
+    dispatcher: DispatcherContext,
+    symptoms: Service[Context],
 ) -> None:
     patient = Patient(gateway, fake)
     event_id = str(uuid.uuid4())
@@ -379,5 +392,5 @@ async def test_a_reused_event_id_is_refused_by_every_service_with_the_reason(
         reason = dict(letter.headers)["error"].decode()
         assert f"event_id {event_id} already identifies a PatientEnrolled" in reason
         assert patient.phone not in reason
-    contact = await dispatcher.svc.directory.get("patient", patient.id)
+    contact = await dispatcher.directory.get("patient", patient.id)
     assert contact is not None and contact.phone == patient.phone

@@ -27,9 +27,9 @@ class Harness:
         settings = AdherenceSettings(redis={"namespace": "unit"}, adherence=section)
         # A plain broker: handler errors reach the test instead of a dead-letter topic.
         self.broker = KafkaBroker()
-        _, self.svc, self.worker = build(
-            settings, clock=self.clock, redis=self.redis, broker=self.broker
-        )
+        service = build(settings, clock=self.clock, redis=self.redis, broker=self.broker)
+        self.ctx = service.context
+        [self.worker] = service.workers
         self.published: dict[str, list[dict[str, Any]]] = {
             topics.NOTIFY_ROUTINE: [],
             topics.ALERTS: [],
@@ -51,7 +51,7 @@ class Harness:
     async def run_until(self, until: datetime) -> None:
         """Fire every timer due up to `until`, each at its own instant, then stop there."""
         for _ in range(10_000):
-            due = await self.svc.timers.next_due()
+            due = await self.ctx.timers.next_due()
             if due is None or due > until:
                 break
             self.clock.set(max(due, self.clock.now()))

@@ -4,14 +4,13 @@ replies, plan changes, refills and alerts, with FakeClock-driven days."""
 from __future__ import annotations
 
 import json
-import uuid
 from datetime import date, timedelta
 from typing import Any
 
 from aiokafka.errors import KafkaConnectionError
 
-from services.adherence.messages import derived_id
-from services.adherence.planner import step_key
+from services.adherence.messages import IDS
+from services.adherence.timers import DoseStep
 from shared.events import (
     CaregiverLinked,
     DoseSkipped,
@@ -59,7 +58,7 @@ async def test_a_plan_reminds_at_the_dose_time_with_phi_free_content() -> None:
         }
         assert reminder["recipient"] == {"kind": "patient", "id": "p-1001"}
         assert reminder["dedup_key"] == f"dose:{DOSE}:reminder"
-        assert reminder["notification_id"] == str(derived_id(f"dose:{DOSE}:reminder"))
+        assert reminder["notification_id"] == str(IDS.id(f"dose:{DOSE}:reminder"))
         assert reminder["expires_at"].startswith("2026-04-07T01:00")  # the cut-off
         assert "sertraline" not in json.dumps(reminder)
 
@@ -73,9 +72,9 @@ async def test_a_redis_that_lost_its_scripts_still_reminds_once_and_notes_it() -
         await h.redis.script_flush()
         await h.run_until(utc(2026, 4, 6, 13, 0))
         assert [n["category"] for n in h.notifications()] == ["dose_reminder"]
-        dose = await h.svc.state.dose(DOSE)
+        dose = await h.ctx.state.dose(DOSE)
         assert dose is not None and dose.reminded_at == utc(2026, 4, 6, 13, 0)
-        patient = await h.svc.state.patient("p-1001")
+        patient = await h.ctx.state.patient("p-1001")
         assert patient.last_prompt_at == utc(2026, 4, 6, 13, 0)
 
 
@@ -87,9 +86,9 @@ async def test_a_taken_reply_closes_the_dose_and_cancels_the_follow_up() -> None
         await h.run_until(utc(2026, 4, 7, 2, 0))
         assert [n["category"] for n in h.notifications()] == ["dose_reminder"]
         assert h.missed() == []
-        dose = await h.svc.state.dose(DOSE)
+        dose = await h.ctx.state.dose(DOSE)
         assert dose is not None and dose.status == "taken_on_time"
-        assert await h.svc.timers.get(step_key(DOSE, "cutoff")) == (None, None)
+        assert await h.ctx.timers.get(DoseStep(DOSE, "cutoff").key) == (None, None)
 
 
 async def test_an_unanswered_dose_gets_one_follow_up_a_caregiver_notice_and_is_missed() -> None:
@@ -111,7 +110,7 @@ async def test_an_unanswered_dose_gets_one_follow_up_a_caregiver_notice_and_is_m
         [missed] = h.missed()
         assert (missed["dose_id"], missed["reason"]) == (DOSE, "no_reply")
         assert missed["drug_class"] == "ssri" and "drug" not in missed
-        dose = await h.svc.state.dose(DOSE)
+        dose = await h.ctx.state.dose(DOSE)
         assert dose is not None and dose.status == "missed"
         assert len(h.notifications()) == 3  # nothing more for this dose
 
@@ -135,8 +134,8 @@ async def test_replays_and_refired_timers_send_nothing_twice() -> None:
         await h.send(event)
         await h.run_until(utc(2026, 4, 6, 13, 0))
         # the worker died after publishing: the timer fires again
-        await h.svc.timers.schedule(
-            step_key(DOSE, "reminder"),
+        await h.ctx.timers.schedule(
+            DoseStep(DOSE, "reminder").key,
             utc(2026, 4, 6, 13, 0),
             {"kind": "dose", "dose": DOSE, "step": "reminder"},
         )
@@ -145,7 +144,7 @@ async def test_replays_and_refired_timers_send_nothing_twice() -> None:
         await h.send(taken)
         await h.send(taken)
         assert len(h.notifications()) == 1
-        patient = await h.svc.state.patient("p-1001")
+        patient = await h.ctx.state.patient("p-1001")
         assert patient.replies == 1
 
 
@@ -156,9 +155,9 @@ async def test_a_report_with_an_unknown_dose_id_binds_to_the_open_dose_in_its_wi
         await h.send(
             sample(DoseTaken, dose_id="app-7781", channel="app", taken_at=utc(2026, 4, 6, 12, 40))
         )
-        dose = await h.svc.state.dose(DOSE)
+        dose = await h.ctx.state.dose(DOSE)
         assert dose is not None and dose.status == "taken_on_time"
-        evening = await h.svc.state.dose("plan-1:2026-04-06:20:00")
+        evening = await h.ctx.state.dose("plan-1:2026-04-06:20:00")
         assert evening is not None and evening.status == "pending"
 
 
@@ -167,16 +166,16 @@ async def test_a_change_moves_future_doses_from_tomorrow_and_a_stop_cancels_them
         await h.send(started())
         await h.run_until(utc(2026, 4, 6, 13, 0))
         await h.send(sample(MedicationPlanChanged, dose_times=["21:00"], dose_changed=False))
-        assert (await h.svc.state.dose("plan-1:2026-04-07:08:00")).status == "cancelled"  # type: ignore[union-attr]
-        assert (await h.svc.state.dose("plan-1:2026-04-07:21:00")).status == "pending"  # type: ignore[union-attr]
-        assert await h.svc.state.dose("plan-1:2026-04-06:21:00") is None  # not a second dose today
+        assert (await h.ctx.state.dose("plan-1:2026-04-07:08:00")).status == "cancelled"  # type: ignore[union-attr]
+        assert (await h.ctx.state.dose("plan-1:2026-04-07:21:00")).status == "pending"  # type: ignore[union-attr]
+        assert await h.ctx.state.dose("plan-1:2026-04-06:21:00") is None  # not a second dose today
         await h.run_until(utc(2026, 4, 8, 2, 1))
         refs = [n["reply_context"]["ref"] for n in h.notifications("dose_reminder")]
         assert refs == [DOSE, "plan-1:2026-04-07:21:00"]
         await h.send(sample(MedicationPlanStopped))
         await h.run_until(utc(2026, 4, 12, 0, 0))
         assert len(h.notifications("dose_reminder")) == 2
-        assert (await h.svc.state.dose("plan-1:2026-04-08:21:00")).status == "cancelled"  # type: ignore[union-attr]
+        assert (await h.ctx.state.dose("plan-1:2026-04-08:21:00")).status == "cancelled"  # type: ignore[union-attr]
 
 
 async def test_the_horizon_keeps_materializing_an_open_ended_plan() -> None:
@@ -185,7 +184,7 @@ async def test_the_horizon_keeps_materializing_an_open_ended_plan() -> None:
         await h.run_until(utc(2026, 4, 13, 0, 0))
         refs = [n["reply_context"]["ref"] for n in h.notifications("dose_reminder")]
         assert refs == [f"plan-1:2026-04-{d:02d}:08:00" for d in range(6, 13)]
-        assert await h.svc.timers.pending() < 20  # a rolling horizon, not every future dose
+        assert await h.ctx.timers.pending() < 20  # a rolling horizon, not every future dose
 
 
 async def test_prn_plans_are_never_reminded_or_counted() -> None:
@@ -193,7 +192,7 @@ async def test_prn_plans_are_never_reminded_or_counted() -> None:
         await h.send(started(prn=True))
         await h.run_until(utc(2026, 4, 9, 0, 0))
         assert h.notifications() == [] and h.missed() == []
-        assert await h.svc.state.doses("plan-1", since=START - H) == []
+        assert await h.ctx.state.doses("plan-1", since=START - H) == []
 
 
 async def test_spring_forward_dose_fires_once_at_three_and_fall_back_once_at_first() -> None:
@@ -218,9 +217,9 @@ async def test_spring_forward_dose_fires_once_at_three_and_fall_back_once_at_fir
 async def test_after_an_outage_a_late_reminder_still_goes_and_the_follow_up_waits() -> None:
     async with running(START) as h:
         await h.send(started())
-        await h.svc.timers.cancel(step_key(DOSE, "reminder"))  # nothing fires while "down"
-        await h.svc.timers.schedule(
-            step_key(DOSE, "reminder"),
+        await h.ctx.timers.cancel(DoseStep(DOSE, "reminder").key)  # nothing fires while "down"
+        await h.ctx.timers.schedule(
+            DoseStep(DOSE, "reminder").key,
             utc(2026, 4, 6, 17, 0),
             {"kind": "dose", "dose": DOSE, "step": "reminder"},
         )
@@ -234,9 +233,9 @@ async def test_a_dose_no_prompt_could_reach_is_unknown_not_missed() -> None:
     async with running(START) as h:
         await h.send(started())
         for step in ("reminder", "followup"):
-            await h.svc.timers.cancel(step_key(DOSE, step))
+            await h.ctx.timers.cancel(DoseStep(DOSE, step).key)
         await h.run_until(utc(2026, 4, 7, 1, 0))
-        dose = await h.svc.state.dose(DOSE)
+        dose = await h.ctx.state.dose(DOSE)
         assert dose is not None and dose.status == "unknown"
         assert h.missed() == [] and h.notifications() == []
 
@@ -297,7 +296,7 @@ async def test_a_fill_ending_in_five_days_yields_one_refill_reminder_then_a_laps
         assert len(h.notifications("refill_reminder")) == 1
         [review] = h.alerts("ADH-NO-REFILL")
         assert review["severity"] == "P2"
-        metrics = (await h.svc.state.metrics("p-1001"))["plan-1"]
+        metrics = (await h.ctx.state.metrics("p-1001"))["plan-1"]
         assert metrics["run_out"] == "2026-04-11"
         assert metrics["scheduled_7d"] > 0 and metrics["ratio_7d"] == 0.0
 
@@ -327,14 +326,9 @@ async def test_a_kafka_outage_postpones_the_reminder_instead_of_burying_it() -> 
     async with running(START) as h:
         await h.send(started())
         # 30 failed publishes, one every 5 s: more than the worker's 10 attempts per timer
-        h.svc.bus = FlakyBus(h.svc.bus, failures=30)
+        h.ctx.bus = FlakyBus(h.ctx.bus, failures=30)
         await h.run_until(utc(2026, 4, 6, 13, 2))
-        assert h.notifications() == [] and await h.svc.timers.dead() == {}
+        assert h.notifications() == [] and await h.ctx.timers.dead() == {}
         await h.run_until(utc(2026, 4, 6, 13, 3))
         [reminder] = h.notifications()
         assert reminder["reply_context"]["ref"] == DOSE
-
-
-def test_derived_ids_are_stable() -> None:
-    assert derived_id("dose:x:reminder") == derived_id("dose:x:reminder")
-    assert isinstance(derived_id("a"), uuid.UUID)

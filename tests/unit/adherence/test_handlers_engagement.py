@@ -34,10 +34,10 @@ async def test_a_reply_after_the_cut_off_leaves_the_dose_missed_but_counts_as_en
         await h.send(started())
         await h.run_until(utc(2026, 4, 7, 2, 0))
         await h.send(taken(6, taken_at=utc(2026, 4, 7, 2, 0)))  # 21:00 CDT, after the cut-off
-        dose = await h.svc.state.dose("plan-1:2026-04-06:08:00")
+        dose = await h.ctx.state.dose("plan-1:2026-04-06:08:00")
         assert dose is not None and dose.status == "missed"
         assert len(h.missed()) == 1
-        assert (await h.svc.state.patient("p-1001")).replies == 1
+        assert (await h.ctx.state.patient("p-1001")).replies == 1
 
 
 async def test_a_report_naming_another_patients_plan_changes_nothing() -> None:
@@ -45,7 +45,7 @@ async def test_a_report_naming_another_patients_plan_changes_nothing() -> None:
         await h.send(started())
         await h.run_until(utc(2026, 4, 6, 13, 0))
         await h.send(taken(6, patient_id="p-other"))
-        dose = await h.svc.state.dose("plan-1:2026-04-06:08:00")
+        dose = await h.ctx.state.dose("plan-1:2026-04-06:08:00")
         assert dose is not None and dose.status == "pending"
 
 
@@ -80,7 +80,7 @@ async def test_after_an_outage_the_caregiver_hears_only_after_the_late_follow_up
         await h.send(sample(CaregiverLinked))
         await h.send(started())
         dose = "plan-1:2026-04-06:08:00"
-        await h.svc.timers.schedule(  # the service was down from 08:00 to 12:00 CDT
+        await h.ctx.timers.schedule(  # the service was down from 08:00 to 12:00 CDT
             f"dose|{dose}|reminder",
             utc(2026, 4, 6, 17, 0),
             {"kind": "dose", "dose": dose, "step": "reminder"},

@@ -46,8 +46,9 @@ def test_the_build_context_holds_only_the_code() -> None:
         "uv.lock",
         "shared",
         "services",
-        "tests/__init__.py",
-        "tests/fakes",
+        "deploy/__init__.py",
+        "deploy/local/__init__.py",
+        "deploy/local/fake_twilio",
     }
     assert "**/.env" in lines
 

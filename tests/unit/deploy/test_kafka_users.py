@@ -31,12 +31,12 @@ SERVICES = service_names()
 USERS = K8S / "users"
 
 IN_PROCESS: dict[tuple[str, str], str] = {
-    ("services/dispatcher/reconcile.py", "SmsStatusReceived"): "a status looked up at Twilio",
-    ("services/dispatcher/status.py", "SmsStatusReceived"): "a status re-checked on a timer",
+    ("services/dispatcher/status/reconcile.py", "SmsStatusReceived"): "a status fetched at Twilio",
+    ("services/dispatcher/status/status.py", "SmsStatusReceived"): "a status re-checked on a timer",
     ("services/symptoms/salvage.py", "QuestionnaireCompleted"): "rescued from a dead letter",
     ("services/symptoms/salvage.py", "QuestionnaireItemAnswered"): "rescued from a dead letter",
     ("services/symptoms/salvage.py", "SideEffectReported"): "rescued from a dead letter",
-    ("services/dispatcher/salvage.py", "InboundSmsReceived"): "rescued from a dead letter",
+    ("services/dispatcher/inbound/salvage.py", "InboundSmsReceived"): "rescued from a dead letter",
 }
 """Events a service constructs and handles itself, never publishing them: (file, class) -> why."""
 

@@ -12,9 +12,9 @@ import fakeredis
 import pytest
 from faststream.kafka import KafkaBroker, TestKafkaBroker
 
+from demo.fake_sms import FakeSms
 from services.dispatcher.app import build
-from services.dispatcher.handlers import Handlers
-from services.dispatcher.sender import FakeSms
+from services.dispatcher.context import Context
 from services.dispatcher.settings import DispatcherSettings
 from shared import topics
 from shared.broker import make_broker
@@ -26,6 +26,7 @@ from shared.events import (
     PatientEnrolled,
     parse_event,
 )
+from shared.timers import TimerWorker
 
 # Tue 2026-03-10 11:00 in Austin (CDT): inside the default allowed hours everywhere in the US.
 NOON = datetime(2026, 3, 10, 16, 0, tzinfo=UTC)
@@ -47,7 +48,8 @@ WATCHED = (
 @dataclass
 class Harness:
     broker: KafkaBroker
-    handlers: Handlers
+    ctx: Context
+    worker: TimerWorker
     sms: FakeSms
     clock: FakeClock
     redis: Any
@@ -69,8 +71,7 @@ class Harness:
         return [e for evs in self.published.values() for e in evs if isinstance(e, cls)]
 
     async def fire_timers(self) -> int:
-        assert self.handlers.worker is not None
-        return await self.handlers.worker.run_once()
+        return await self.worker.run_once()
 
     async def enroll(self, patient_id: str = "p-1", **overrides: Any) -> PatientEnrolled:
         fields: dict[str, Any] = {
@@ -154,8 +155,11 @@ async def harness(settings: DispatcherSettings) -> AsyncIterator[Harness]:
     clock = FakeClock(NOON)
     sms = FakeSms()
     broker = make_broker(settings, client_id="unit")
-    _, handlers = build(settings, sender=sms, clock=clock, redis=redis, broker=broker)
-    h = Harness(broker=broker, handlers=handlers, sms=sms, clock=clock, redis=redis)
+    service = build(settings, sender=sms, clock=clock, redis=redis, broker=broker)
+    [worker] = service.workers
+    h = Harness(
+        broker=broker, ctx=service.context, worker=worker, sms=sms, clock=clock, redis=redis
+    )
     for topic in WATCHED:
 
         def collect(topic: str = topic) -> Any:

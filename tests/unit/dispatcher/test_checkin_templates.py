@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 
-from services.dispatcher import checkin_texts as texts
 from services.dispatcher.rules.content import fits_one_segment, phi_words
-from services.dispatcher.templates import SiteText, TemplateError, render
+from services.dispatcher.texts import checkin_texts as texts
+from services.dispatcher.texts.templates import SiteText, TemplateError, render
 
 SITE = SiteText("Northside Clinic", "512-555-0100")
 

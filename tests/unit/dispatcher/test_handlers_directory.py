@@ -15,7 +15,7 @@ from tests.unit.dispatcher.conftest import OTHER_PHONE, PHONE, Harness, request
 
 
 async def test_enrolment_and_contact_changes(harness: Harness) -> None:
-    d = harness.handlers.svc.directory
+    d = harness.ctx.directory
     await harness.enroll()
     contact = await d.get("patient", "p-1")
     assert contact and contact.phone == PHONE and contact.zone == "America/Chicago"
@@ -56,7 +56,7 @@ async def test_portal_consent_changes_programmes_but_not_the_sms_ledger(harness:
     await harness.publish(
         ConsentChanged(patient_id="p-1", status="granted", scope="all", channel="sms_keyword")
     )
-    contact = await harness.handlers.svc.directory.get("patient", "p-1")
+    contact = await harness.ctx.directory.get("patient", "p-1")
     assert contact and set(contact.programs) == {"appointments", "medications"}
 
 
@@ -68,7 +68,7 @@ async def test_discharged_patients_get_no_reminders(harness: Harness) -> None:
 
 
 async def test_caregiver_link_and_unlink(harness: Harness) -> None:
-    d = harness.handlers.svc.directory
+    d = harness.ctx.directory
     await harness.enroll()
     await harness.publish(
         CaregiverLinked(
@@ -87,7 +87,7 @@ async def test_clinicians_take_their_sites_zone(harness: Harness) -> None:
             clinician_id="c-1", phone="+12065550188", display_name="Dr. Lee", sites=["seattle"]
         )
     )
-    c = await harness.handlers.svc.directory.get("clinician", "c-1")
+    c = await harness.ctx.directory.get("clinician", "c-1")
     assert c and c.zone == "America/Los_Angeles" and c.site_id == "seattle"
 
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import asyncio
 
-from services.dispatcher.sender import Accepted, FakeSms, Outbound
+from demo.fake_sms import FakeSms
+from services.dispatcher.sender import Accepted, Outbound
 from shared.events import NotificationSent
 from tests.unit.dispatcher.conftest import Harness, request
 
 
 async def test_a_live_worker_keeps_its_lease(harness: Harness) -> None:
-    store = harness.handlers.svc.store
+    store = harness.ctx.store
     await store.claim("n-1", lease_seconds=0.3)
     async with store.lease("n-1", lease_seconds=0.3):
         await asyncio.sleep(0.5)  # longer than the lease: only renewal keeps it
@@ -38,11 +39,11 @@ class StolenDuringSend(FakeSms):
 async def test_a_worker_that_lost_its_lease_records_nothing(harness: Harness) -> None:
     await harness.enroll()
     sms = StolenDuringSend(harness)
-    harness.handlers.svc.sender = sms
+    harness.ctx.sender = sms
     req = request()
     await harness.publish(req)
     assert len(sms.sent) == 1
     assert harness.events(NotificationSent) == []  # the new holder announces it
     nid = str(req.notification_id)
-    assert await harness.handlers.svc.store.attempt(nid) is not None  # ...after finding it
-    assert await harness.handlers.svc.store.sid_info(sms.sent[0]["sid"]) is None
+    assert await harness.ctx.store.attempt(nid) is not None  # ...after finding it
+    assert await harness.ctx.store.sid_info(sms.sent[0]["sid"]) is None

@@ -7,6 +7,7 @@ from uuid import uuid4
 
 import pytest
 
+from services.dispatcher.send import dispatch
 from services.dispatcher.sender import Outbound
 from shared.broker import TransientError
 from shared.events import (
@@ -60,10 +61,10 @@ async def test_a_redis_that_lost_its_scripts_still_sends_once(harness: Harness) 
     """After a Redis restart the scripts are gone: the pipelined claim falls back to loading
     them, and the request is still one SMS (then a replay is still none)."""
     await harness.enroll()
-    await harness.handlers.svc.store.redis.script_flush()
+    await harness.ctx.store.redis.script_flush()
     req = request()
     await harness.publish(req)
-    await harness.handlers.svc.store.redis.script_flush()
+    await harness.ctx.store.redis.script_flush()
     await harness.publish(req)
     assert len(harness.sms.sent) == 1
     assert len(harness.events(NotificationSent)) == 2
@@ -82,16 +83,16 @@ async def test_a_send_twilio_refused_gives_its_business_key_back(harness: Harnes
 async def test_a_request_for_a_busy_notification_is_re_read_later(harness: Harness) -> None:
     await harness.enroll()
     req = request()
-    await harness.handlers.svc.store.claim(str(req.notification_id), lease_seconds=60)
+    await harness.ctx.store.claim(str(req.notification_id), lease_seconds=60)
     with pytest.raises(TransientError):
-        await harness.handlers.dispatcher.handle(req, urgent=False)
+        await dispatch.handle(harness.ctx, req, urgent=False)
     assert harness.sms.sent == []
 
 
 async def test_a_crash_after_twilio_accepted_is_found_not_resent(harness: Harness) -> None:
     await harness.enroll()
     req = request()
-    store = harness.handlers.svc.store
+    store = harness.ctx.store
     body = (
         "Northside Clinic: time for your 8:00 AM medicine. Reply 1 if taken, 2 if not. "
         "Reply STOP to opt out, HELP for help."
@@ -111,9 +112,7 @@ async def test_a_crash_before_twilio_got_it_sends_once(harness: Harness) -> None
     await harness.enroll()
     req = request()
     message = Outbound(to=PHONE, body="whatever was rendered", from_number="+15125550100")
-    await harness.handlers.svc.store.begin_attempt(
-        str(req.notification_id), message, datetime.now(UTC)
-    )
+    await harness.ctx.store.begin_attempt(str(req.notification_id), message, datetime.now(UTC))
     await harness.publish(req)
     assert len(harness.sms.sent) == 1 and harness.sms.lookups == 1
 

@@ -73,7 +73,7 @@ async def test_a_callback_before_the_sid_is_recorded_is_looked_at_again(harness:
     # The send's record lands (as if the send finished after the callback arrived).
     req = request()
     await harness.publish(req)
-    info = await harness.handlers.svc.store.sid_info(harness.sms.sent[0]["sid"])
+    info = await harness.ctx.store.sid_info(harness.sms.sent[0]["sid"])
     assert info is not None
     await harness.redis.set(
         f"unit:dispatcher:sid:{early_sid}",

@@ -6,11 +6,11 @@ from datetime import timedelta
 
 import pytest
 
-from services.dispatcher.reconcile import Reconciler
+from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from services.dispatcher.sender import Outbound, Status, TwilioSms
 from services.dispatcher.settings import DispatcherSettings
+from services.dispatcher.status.reconcile import Reconciler
 from shared.events import NotificationDelivered, NotificationFailed, SmsStatusReceived
-from tests.fakes.twilio import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 from tests.kafka_tools import eventually
 from tests.unit.dispatcher.conftest import Harness, make_settings, request
 
@@ -24,7 +24,7 @@ def settings() -> DispatcherSettings:
 
 
 def reconciler(h: Harness) -> Reconciler:
-    return Reconciler(h.handlers.svc, h.handlers.status)
+    return Reconciler(h.ctx)
 
 
 async def sent(h: Harness) -> str:
@@ -51,7 +51,7 @@ async def test_a_lost_callback_is_found_by_looking_the_message_up(harness: Harne
     assert await rec.run_once() == 1
     [delivered] = harness.events(NotificationDelivered)
     assert delivered.message_sid == sid
-    assert await harness.handlers.svc.store.unsettled() == 0
+    assert await harness.ctx.store.unsettled() == 0
     # The real callback, late: the same event again (same event_id), so consumers drop it.
     await callback(harness, sid, "delivered")
     assert len({e.event_id for e in harness.events(NotificationDelivered)}) == 1
@@ -62,9 +62,9 @@ async def test_a_lost_callback_is_found_by_looking_the_message_up(harness: Harne
 async def test_a_message_whose_callback_came_is_never_looked_up(harness: Harness) -> None:
     sid = await sent(harness)
     await callback(harness, sid, "sent")
-    assert await harness.handlers.svc.store.unsettled() == 1  # "sent" is not final
+    assert await harness.ctx.store.unsettled() == 1  # "sent" is not final
     await callback(harness, sid, "delivered")
-    assert await harness.handlers.svc.store.unsettled() == 0
+    assert await harness.ctx.store.unsettled() == 0
     harness.clock.advance(timedelta(hours=2))
     assert await reconciler(harness).run_once() == 0
     assert harness.sms.fetches == 0
@@ -88,7 +88,7 @@ async def test_a_message_still_on_its_way_is_looked_up_again_later_then_given_up
     assert harness.events(NotificationDelivered) == []
     harness.clock.advance(timedelta(hours=80))
     assert await rec.run_once() == 1
-    assert await harness.handlers.svc.store.unsettled() == 0  # past 72 h: left as it is
+    assert await harness.ctx.store.unsettled() == 0  # past 72 h: left as it is
     harness.clock.advance(timedelta(days=10))
     assert await rec.run_once() == 0
     assert harness.sms.fetches == 4
@@ -130,13 +130,13 @@ async def test_a_message_twilio_does_not_know_is_dropped_without_an_outcome(
     rec = reconciler(harness)
     assert await rec.run_once() == 1
     assert harness.events(NotificationDelivered) == harness.events(NotificationFailed) == []
-    assert await harness.handlers.svc.store.unsettled() == 0
+    assert await harness.ctx.store.unsettled() == 0
 
 
 async def test_two_processes_never_look_the_same_message_up_at_once(harness: Harness) -> None:
     await sent(harness)
     harness.clock.advance(AFTER)
-    store = harness.handlers.svc.store
+    store = harness.ctx.store
     now = harness.clock.now()
     first = await store.take_unsettled(now, limit=10, lease_seconds=60)
     assert len(first) == 1

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from datetime import UTC, datetime
 
-from services.dispatcher.salvage import repair
+from services.dispatcher.inbound.salvage import repair
 from shared import topics
 from shared.events import ClinicalAlertRaised, InboundSmsReceived
 from tests.unit.dispatcher.conftest import PHONE, Harness

@@ -15,7 +15,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from services.dispatcher.rules.content import PHI_WORDS, phi_words
-from services.dispatcher.templates import TEMPLATES, SiteText, TemplateError, render
+from services.dispatcher.texts.templates import TEMPLATES, SiteText, TemplateError, render
 from tests import phi_scan
 
 ROOT = Path(__file__).resolve().parents[3]

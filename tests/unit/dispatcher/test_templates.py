@@ -6,7 +6,7 @@ import pytest
 
 from services.dispatcher.rules.content import MAX_SEGMENT, gsm7_length, is_gsm7, phi_words
 from services.dispatcher.settings import DispatcherSection
-from services.dispatcher.templates import TEMPLATES, SiteText, TemplateError, render
+from services.dispatcher.texts.templates import TEMPLATES, SiteText, TemplateError, render
 from shared.events import Category
 
 LONGEST_SITE = SiteText("X" * 24, "512-555-0100")

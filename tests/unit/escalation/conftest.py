@@ -12,7 +12,8 @@ import fakeredis
 import pytest
 from faststream.kafka import TestKafkaBroker
 
-from services.escalation.app import Service, build
+from services.escalation.app import build
+from services.escalation.context import Context
 from services.escalation.settings import EscalationSettings
 from shared import topics
 from shared.broker import make_broker
@@ -27,6 +28,7 @@ from shared.events import (
     parse_event,
     topic_for,
 )
+from shared.runtime import Service
 
 # Tue 2026-03-10 04:00Z = Mon 23:00 CDT in Austin: the night shift is on call.
 T0 = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
@@ -85,7 +87,7 @@ def alert(alert_id: str = "al-1", severity: str = "P0", **extra: Any) -> Clinica
 class Harness:
     """Publish events, move time, fire due timers, read what the service published."""
 
-    service: Service
+    service: Service[Context]
     broker: Any
     clock: FakeClock
     redis: Any
@@ -98,12 +100,14 @@ class Harness:
             event.model_dump(mode="json"), topic=topic_for(event), key=event.kafka_key()
         )
 
+    @property
+    def ctx(self) -> Context:
+        return self.service.context
+
     async def fire(self) -> int:
         """Fire every timer due now, until none is (a step may schedule the next one at once)."""
         total = 0
-        while n := (
-            await self.service.alert_worker.run_once() + await self.service.digest_worker.run_once()
-        ):
+        while n := sum([await worker.run_once() for worker in self.service.workers]):
             total += n
         return total
 

@@ -32,7 +32,7 @@ async def test_a_redelivered_alert_keeps_its_code_and_is_not_paged_twice(h: Harn
     await h.publish(raised)
     await h.fire()
     assert h.paged() == [PRIMARY]
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None and state.count == 1
     assert state.code == h.pages()[0].variables["code"]
 
@@ -46,9 +46,9 @@ async def test_the_same_dedup_key_while_open_is_counted_not_paged(h: Harness) ->
     await h.publish(alert("al-3", "P2"))  # and a redelivery of it is not counted again
     await h.fire()
     assert h.paged() == [PRIMARY]
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None and (state.count, state.severity) == (3, "P1")
-    assert await h.service.deps.store.alert("al-2") is None
+    assert await h.ctx.store.alert("al-2") is None
 
 
 async def test_a_p0_on_an_open_p1_escalates_it_to_p0_and_follows_the_p0_ladder(
@@ -71,7 +71,7 @@ async def test_a_p0_on_an_open_p1_escalates_it_to_p0_and_follows_the_p0_ladder(
     ]
     await h.advance(15 * MIN)  # P0: the backup after 15 minutes, not the P1 hour
     assert h.paged() == [PRIMARY, PRIMARY, BACKUP]
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None and (state.severity, state.count) == ("P0", 2)
 
 
@@ -204,7 +204,7 @@ async def test_a_roster_with_an_impossible_shift_is_dead_lettered(h: Harness) ->
         update={"shifts": [roster().shifts[0].model_copy(update={"end_local": "2026-03-07T00:00"})]}
     )
     await h.broker.publish(bad.model_dump(mode="json"), topic="mtm.clinicians")
-    assert await h.service.deps.store.roster("austin") is None
+    assert await h.ctx.store.roster("austin") is None
     [dead] = h.dead
     assert dead["roster_id"] == "r-austin"
     h.dead.clear()
@@ -234,11 +234,11 @@ async def test_p2_and_p3_go_to_the_daily_digest_as_counts(h: Harness, severity: 
         DIRECTOR,
         "routine",
     )
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None and state.status == "digested"
     # A new trigger after the digest opens a new item for tomorrow's digest.
     await h.publish(alert("al-4", severity))
-    assert (await h.service.deps.store.alert("al-4")) is not None
+    assert (await h.ctx.store.alert("al-4")) is not None
     h.clock.set(datetime(2026, 3, 11, 13, 0, tzinfo=UTC))
     await h.fire()
     assert len([n for n in h.events(NotificationRequested) if n.category == "digest"]) == 2

@@ -11,10 +11,11 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from services.escalation.acks import on_alert_acknowledged
-from services.escalation.deps import alert_stream
-from services.escalation.ladder import fire_step
+from services.escalation.outbox import alert_stream
+from services.escalation.timers import ALERT_TIMERS, fire
+from services.escalation.upkeep import Upkeep
 from shared.events import AlertAcknowledged
-from shared.idempotency import Claims
+from shared.idempotency import ClaimBusy, Claims
 from shared.timers import Timer
 from tests.unit.escalation.conftest import BACKUP, DIRECTOR, PRIMARY, Harness, alert
 
@@ -23,7 +24,7 @@ MIN = 60
 
 def break_publishing(h: Harness, times: int) -> list[int]:
     """Make the next `times` publishes from the outbox fail as if Kafka (or the process) died."""
-    outbox = h.service.deps.outbox
+    outbox = h.ctx.outbox
     real = outbox._run
     failures = [0]
 
@@ -59,10 +60,10 @@ async def test_the_relay_loop_publishes_what_a_dead_handler_left(h: Harness) -> 
     break_publishing(h, 1)
     await h.fire()
     assert h.paged() == []  # step 0 is committed but its page failed to publish...
-    assert await h.service.deps.outbox.pending_streams() == [alert_stream("al-1")]
-    await h.service.deps.outbox.flush_all()  # ...the relay publishes it
+    assert await h.ctx.outbox.pending_streams() == [alert_stream("al-1")]
+    await h.ctx.outbox.flush_all()  # ...the relay publishes it
     assert h.paged() == [PRIMARY]
-    assert await h.service.deps.outbox.pending_streams() == []
+    assert await h.ctx.outbox.pending_streams() == []
 
 
 async def test_an_ack_whose_confirmation_failed_is_confirmed_on_redelivery(h: Harness) -> None:
@@ -73,9 +74,9 @@ async def test_an_ack_whose_confirmation_failed_is_confirmed_on_redelivery(h: Ha
     reading = AlertAcknowledged(code=code, clinician_id=PRIMARY, source="dispatcher")
     break_publishing(h, 1)
     with pytest.raises(KafkaConnectionError):
-        await on_alert_acknowledged(h.service.deps, reading)
+        await on_alert_acknowledged(h.ctx, reading)
     assert h.mine(AlertAcknowledged) == []
-    await on_alert_acknowledged(h.service.deps, reading)  # Kafka redelivers the record
+    await on_alert_acknowledged(h.ctx, reading)  # Kafka redelivers the record
     assert [a.clinician_id for a in h.mine(AlertAcknowledged)] == [PRIMARY]
     await h.advance(60 * MIN - 1)  # (at 60 min the resolve-by check re-escalates)
     assert h.paged() == [PRIMARY]
@@ -87,12 +88,12 @@ async def test_a_step_held_by_a_dead_worker_fires_once_after_its_claim_lapses(
     await h.start()
     await h.publish(alert())
     await h.fire()
-    dead_worker = Claims(h.redis, h.service.deps.claims.prefix)
+    dead_worker = Claims(h.redis, h.ctx.once.claims.prefix)
     await dead_worker.claim("alert:al-1:step:1", lease_seconds=0.2)
     await h.advance(15 * MIN)  # the timer fires, finds the step held, and is retried later
     assert h.paged() == [PRIMARY]
     deadline = time.monotonic() + 5
-    while await h.redis.exists(h.service.deps.claims.key("alert:al-1:step:1")):
+    while await h.redis.exists(h.ctx.once.claims.key("alert:al-1:step:1")):
         assert time.monotonic() < deadline, "claim lease never lapsed"
         await asyncio.sleep(0.05)
     await h.advance(1)
@@ -108,19 +109,19 @@ async def test_two_workers_firing_the_same_step_page_once(h: Harness) -> None:
     h.clock.advance(15 * MIN)
     timer = Timer(key="al-1", payload={"step": 1}, generation=0, attempt=1)
     results = await asyncio.gather(
-        *(fire_step(h.service.deps, timer) for _ in range(4)), return_exceptions=True
+        *(fire(h.ctx, ALERT_TIMERS, timer) for _ in range(4)), return_exceptions=True
     )
     assert h.paged() == [PRIMARY, BACKUP]
-    assert all(r is None or type(r).__name__ == "StepBusy" for r in results)
+    assert all(r is None or isinstance(r, ClaimBusy) for r in results)
 
 
 async def test_a_lost_timer_is_recreated_by_the_upkeep(h: Harness) -> None:
     await h.start()
     await h.publish(alert())
     await h.fire()
-    await h.service.deps.alert_timers.cancel("al-1")  # e.g. buried after too many attempts
-    assert await h.service.upkeep.reconcile() == 1
-    assert await h.service.upkeep.reconcile() == 0
+    await h.ctx.alert_timers.cancel("al-1")  # e.g. buried after too many attempts
+    assert await Upkeep(h.ctx).reconcile() == 1
+    assert await Upkeep(h.ctx).reconcile() == 0
     await h.advance(15 * MIN)
     assert h.paged() == [PRIMARY, BACKUP]
 

@@ -83,7 +83,7 @@ async def test_an_ack_from_the_paged_backup_stops_the_ladder_and_tells_the_other
     await h.advance(60 * MIN - 1)
     assert h.paged() == [PRIMARY, BACKUP]
     # The ladder's timer is now the resolve-by check (test_unresolved.py), an hour after the ACK.
-    assert await h.service.deps.alert_timers.get("al-1") == (
+    assert await h.ctx.alert_timers.get("al-1") == (
         h.clock.now() + timedelta(seconds=1),
         {"unresolved": 2},
     )

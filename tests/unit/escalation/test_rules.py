@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.escalation.deps import Deps
+from services.escalation.context import Context
 from services.escalation.model import AlertState
 from services.escalation.rules.auth import may_acknowledge, may_resolve
 from services.escalation.rules.codes import candidates
@@ -30,17 +30,17 @@ AT = datetime(2026, 3, 10, 4, 0, tzinfo=UTC)
 
 
 def ladder(severity: str, **config: object) -> LadderPlan:
-    return deps_for(**config).ladder(severity)
+    return context_for(**config).ladder(severity)
 
 
-def deps_for(**config: object) -> Deps:
+def context_for(**config: object) -> Context:
     section = EscalationSection.model_validate(config)
-    # The ladder reads only the config; the other dependencies are None stand-ins.
-    return Deps(
+    # The ladder reads only the config; the rest of the context is None stand-ins.
+    return Context(
         config=section,
         store=None,  # type: ignore[arg-type]
         outbox=None,  # type: ignore[arg-type]
-        claims=None,  # type: ignore[arg-type]
+        once=None,  # type: ignore[arg-type]
         alert_timers=None,  # type: ignore[arg-type]
         digest_timers=None,  # type: ignore[arg-type]
         clock=None,  # type: ignore[arg-type]
@@ -285,12 +285,12 @@ def test_resolve_by_comes_from_settings_scaled_and_frozen() -> None:
         plan={**old, "max_reminders": None},
     )
     assert LadderPlan.from_dict(dict(state.plan)).resolve_within is None
-    assert (deps_for().resolve_plan(state).resolve_within, state.ladder.targets) == (
+    assert (context_for().resolve_plan(state).resolve_within, state.ladder.targets) == (
         3600,
         TARGETS,
     )
     frozen = state.model_copy(update={"plan": ladder("P1").to_dict()})
-    assert deps_for().resolve_plan(frozen).resolve_within == 4 * 3600
+    assert context_for().resolve_plan(frozen).resolve_within == 4 * 3600
 
 
 @pytest.mark.parametrize(

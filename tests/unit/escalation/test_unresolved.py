@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.escalation.unresolved import fire_alert_timer
+from services.escalation.timers import ALERT_TIMERS, fire
+from services.escalation.upkeep import Upkeep
 from shared.events import (
     AlertAcknowledged,
     AlertEscalated,
@@ -16,6 +17,7 @@ from shared.events import (
     NotificationRequested,
     OperationalWarning,
 )
+from shared.idempotency import ClaimBusy
 from shared.timers import Timer
 from tests.unit.escalation.conftest import BACKUP, DIRECTOR, PRIMARY, Harness, alert
 from tests.unit.escalation.test_durability import break_publishing
@@ -81,7 +83,7 @@ async def test_unresolved_an_hour_after_the_ack_reminds_the_acknowledger_and_pag
         (1, PRIMARY, "reminder"),
         (1, BACKUP, "backup"),
     ]
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None
     assert (state.status, state.acknowledged_by, state.reminders) == ("acknowledged", PRIMARY, 1)
     # Every hour again, one rung higher, the director once past the top; the third is the last.
@@ -98,7 +100,7 @@ async def test_unresolved_an_hour_after_the_ack_reminds_the_acknowledger_and_pag
         "al-1",
     )
     assert code in warning.detail and "p-1" not in warning.detail
-    assert await h.service.deps.alert_timers.pending() == 0
+    assert await h.ctx.alert_timers.pending() == 0
     await h.advance(5 * 60 * MIN)
     assert len(reminders(h)) == 3 and len(h.pages()) == 4
     assert [(e.from_step, e.to_step) for e in h.mine(AlertEscalated)] == [(0, 1), (1, 2), (2, 3)]
@@ -124,10 +126,10 @@ async def test_resolve_after_the_re_escalation_stops_it_and_stands_the_backup_do
         "patient_reached",
     )
     assert notices(h) == [BACKUP]
-    assert await h.service.deps.alert_timers.pending() == 0
+    assert await h.ctx.alert_timers.pending() == 0
     await h.advance(6 * 60 * MIN)
     assert (h.paged(), len(reminders(h))) == ([PRIMARY, BACKUP], 1)
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None and (state.status, state.resolve_by) == ("resolved", None)
     await resolve(h, code)  # redelivered: nothing more
     assert len(h.mine(AlertResolved)) == 1 and notices(h) == [BACKUP]
@@ -144,7 +146,7 @@ async def test_the_backup_paged_by_the_re_escalation_can_take_the_alert_over(
     first, taken = h.mine(AlertAcknowledged)
     assert (first.clinician_id, taken.clinician_id) == (PRIMARY, BACKUP)
     assert first.event_id != taken.event_id  # an event of its own, not a replay
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None
     assert (state.status, state.acknowledged_by, state.reminders) == ("acknowledged", BACKUP, 0)
     assert notices(h) == [PRIMARY]  # the first acknowledger may stand down
@@ -164,12 +166,12 @@ async def test_resolve_in_time_means_no_reminder(h: Harness) -> None:
     code = await acked_by_primary(h)
     await h.advance(59 * MIN)
     await resolve(h, code)
-    assert await h.service.deps.alert_timers.pending() == 0
+    assert await h.ctx.alert_timers.pending() == 0
     await h.advance(3 * 60 * MIN)
     assert (h.paged(), reminders(h), h.mine(AlertEscalated)) == ([PRIMARY], [], [])
     # A resolve-by check that fires anyway (a timer already in flight) finds it resolved.
     stale = Timer(key="al-1", payload={"unresolved": 1}, generation=0, attempt=1)
-    await fire_alert_timer(h.service.deps, stale)
+    await fire(h.ctx, ALERT_TIMERS, stale)
     assert (h.paged(), reminders(h)) == ([PRIMARY], [])
 
 
@@ -208,7 +210,7 @@ async def test_the_director_acknowledging_gets_the_reminder_and_nobody_else_is_p
 )
 async def test_without_a_deadline_an_ack_only_stops_the_ladder(h: Harness) -> None:
     await acked_by_primary(h)
-    assert await h.service.deps.alert_timers.pending() == 0
+    assert await h.ctx.alert_timers.pending() == 0
     await h.advance(24 * 60 * MIN)
     assert (h.paged(), reminders(h)) == ([PRIMARY], [])
 
@@ -231,17 +233,17 @@ async def test_two_workers_firing_the_same_check_remind_once(h: Harness) -> None
     h.clock.advance(60 * MIN)
     timer = Timer(key="al-1", payload={"unresolved": 1}, generation=0, attempt=1)
     results = await asyncio.gather(
-        *(fire_alert_timer(h.service.deps, timer) for _ in range(4)), return_exceptions=True
+        *(fire(h.ctx, ALERT_TIMERS, timer) for _ in range(4)), return_exceptions=True
     )
-    assert all(r is None or type(r).__name__ == "StepBusy" for r in results)
+    assert all(r is None or isinstance(r, ClaimBusy) for r in results)
     assert (h.paged(), len(reminders(h))) == ([PRIMARY, BACKUP], 1)
 
 
 async def test_a_lost_resolve_by_timer_is_recreated_by_the_upkeep(h: Harness) -> None:
     await acked_by_primary(h)
-    await h.service.deps.alert_timers.cancel("al-1")
-    assert await h.service.upkeep.reconcile() == 1
-    assert await h.service.upkeep.reconcile() == 0
+    await h.ctx.alert_timers.cancel("al-1")
+    assert await Upkeep(h.ctx).reconcile() == 1
+    assert await Upkeep(h.ctx).reconcile() == 0
     await h.advance(60 * MIN)
     assert (h.paged(), len(reminders(h))) == ([PRIMARY, BACKUP], 1)
 
@@ -252,7 +254,7 @@ async def test_a_more_urgent_repeat_on_an_acknowledged_alert_runs_the_new_ladder
     await acked_by_primary(h, "P1")
     await h.publish(alert("al-2", "P0"))  # upgraded: paged again at once, no resolve-by pending
     await h.fire()
-    state = await h.service.deps.store.alert("al-1")
+    state = await h.ctx.store.alert("al-1")
     assert state is not None and (state.status, state.resolve_by) == ("open", None)
     code = h.pages()[0].variables["code"]
     await h.ack(code, PRIMARY)  # the P0 deadline: an hour from this ACK

@@ -7,11 +7,11 @@ import asyncio
 import pytest
 from pydantic import ValidationError
 
+from deploy.local.private_kafka import free_port
 from services.gateway.__main__ import load_settings
 from services.gateway.metrics import GatewayMetrics
 from services.gateway.readiness import ReadinessMonitor, tcp_reachable
 from services.gateway.settings import GatewaySettings
-from tests.private_infra import free_port
 from tests.unit.gateway.support import harness, inbound
 
 

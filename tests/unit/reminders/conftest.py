@@ -11,11 +11,13 @@ import fakeredis
 import pytest
 from faststream.kafka import TestKafkaBroker
 
-from services.reminders.app import Reminders, build
+from services.reminders.app import build
+from services.reminders.context import Context
 from services.reminders.settings import RemindersSettings
 from shared import topics
 from shared.clock import FakeClock
 from shared.events import Event, NotificationRequested, parse_event, topic_for
+from shared.runtime import Service
 
 T0 = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 
@@ -24,7 +26,7 @@ T0 = datetime(2026, 3, 6, 12, 0, tzinfo=UTC)
 class Harness:
     """Publish events, move time, fire due timers, read what was requested."""
 
-    service: Reminders
+    service: Service[Context]
     broker: Any
     clock: FakeClock
     sent: list[NotificationRequested]
@@ -40,13 +42,13 @@ class Harness:
         """Move the clock to `instant`, fire what is due; the texts requested meanwhile."""
         before = len(self.sent)
         self.clock.set(instant)
-        await self.service.worker.run_once()
+        await self.service.workers[0].run_once()
         return self.sent[before:]
 
     async def run_until(self, instant: datetime) -> list[tuple[datetime, NotificationRequested]]:
         """Jump from one due timer to the next up to `instant`; each text with when it went."""
         out = []
-        while (due := await self.service.deps.timers.next_due()) is not None and due <= instant:
+        while (due := await self.service.context.timers.next_due()) is not None and due <= instant:
             now = max(due, self.clock.now())
             out += [(now, n) for n in await self.at(now)]
         out += [(instant, n) for n in await self.at(max(instant, self.clock.now()))]

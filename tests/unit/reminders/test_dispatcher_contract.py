@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from services.dispatcher.templates import TEMPLATES, SiteText, render
+from services.dispatcher.texts.templates import TEMPLATES, SiteText, render
 from services.reminders.rules import Appointment, PlannedStep
 from services.reminders.rules import messages as m
 from services.reminders.settings import RemindersSection

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
+from services.reminders.timers import fire
 from shared.events import (
     AppointmentBooked,
     AppointmentCancelled,
@@ -50,7 +51,7 @@ async def test_booking_confirms_then_reminds_on_the_wall_clock_across_dst(h: Har
     assert [(at, n.dedup_key) for at, n in fired] == [(D1, key("d1")), (H2, key("h2"))]
     assert [n.variables["ask"] for n in h.sent[1:]] == ["yes", "yes", "no"]
     assert len({n.notification_id for n in h.sent}) == 4
-    assert await h.service.deps.timers.pending() == 0
+    assert await h.service.context.timers.pending() == 0
 
 
 async def test_booking_20_hours_ahead_keeps_only_confirmation_and_final_nudge(h: Harness) -> None:
@@ -116,7 +117,7 @@ async def test_cancel_sends_one_notice_and_nothing_after(h: Harness) -> None:
     await h.run_until(START + timedelta(days=2))
     assert h.keys() == [key("booked"), key("d3"), key("cancelled")]
     assert h.sent[-1].template_id == "appointment_cancelled"
-    assert await h.service.deps.timers.pending() == 0
+    assert await h.service.context.timers.pending() == 0
 
 
 async def test_confirmation_stops_the_re_asks_but_keeps_the_final_nudge(h: Harness) -> None:
@@ -169,7 +170,7 @@ async def test_completed_and_discharged_get_nothing_more(h: Harness) -> None:
     await book(h, appointment_id="ap-2", start=START + timedelta(days=10))
     await h.publish(sample(AppointmentCompleted))
     await h.publish(sample(PatientDischarged))
-    assert await h.service.deps.timers.pending() == 0
+    assert await h.service.context.timers.pending() == 0
     await h.run_until(START + timedelta(days=11))
     assert h.keys() == [key("booked"), "appt:ap-2:0:20260320T1930Z:booked"]
 
@@ -188,13 +189,11 @@ async def test_redelivered_events_and_re_fired_timers_request_each_text_once(h: 
     await h.publish(booked)
     # a worker claims the d3 timer and dies before completing it: the lease runs out
     h.clock.set(D3)
-    claimed = await h.service.deps.timers.claim(D3, lease_seconds=30)
+    claimed = await h.service.context.timers.claim(D3, lease_seconds=30)
     assert [t.key for t in claimed] == ["ap-1:d3"]
     assert await h.at(D3 + timedelta(seconds=31)) != []  # re-fired after the lease
     # a timer fired twice (the first firing published but was not completed) publishes once
-    from services.reminders.timing import on_timer
-
-    await on_timer(h.service.deps, claimed[0])
+    await fire(h.service.context, claimed[0])
     await h.run_until(START)
     assert h.keys() == [key("booked"), key("d3"), key("d1"), key("h2")]
 
@@ -208,7 +207,7 @@ async def test_events_for_unknown_appointments_are_harmless(h: Harness) -> None:
     ):
         await h.publish(event)
     assert h.sent == []
-    assert await h.service.deps.timers.pending() == 0
+    assert await h.service.context.timers.pending() == 0
 
 
 async def test_a_booking_handled_late_loses_no_reminder_and_sends_only_the_latest(

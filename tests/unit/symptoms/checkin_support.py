@@ -12,12 +12,14 @@ from typing import Any
 from fakeredis import FakeAsyncRedis
 from faststream.kafka import TestKafkaBroker
 
-from services.symptoms.app import Symptoms, build_service
+from services.symptoms.app import build
+from services.symptoms.context import Context
 from services.symptoms.settings import SymptomsSettings
 from shared import events as ev
 from shared import topics
 from shared.clock import FakeClock
 from shared.events import parse_event, topic_for
+from shared.runtime import Service
 from shared.testing.factories import sample
 
 PATIENT = "p-ci"
@@ -28,7 +30,7 @@ MONDAY = datetime(2026, 3, 2, 15, 0, tzinfo=UTC)
 @dataclass
 class Harness:
     br: Any
-    svc: Symptoms
+    svc: Service[Context]
     clock: FakeClock
     out: list[ev.Event] = field(default_factory=list)
     """Everything published on alerts, notify and symptoms topics, in order."""
@@ -41,7 +43,7 @@ class Harness:
     async def at(self, instant: datetime) -> int:
         """Move the clock and fire every check-in timer due by then."""
         self.clock.set(instant)
-        return await self.svc.worker.run_once()
+        return await self.svc.workers[0].run_once()
 
     def items(self) -> list[ev.NotificationRequested]:
         return [
@@ -107,7 +109,7 @@ async def running(namespace: str, **symptoms: Any) -> AsyncIterator[Harness]:
         symptoms=symptoms,
     )
     clock = FakeClock(MONDAY)
-    svc = build_service(settings, redis=redis, clock=clock)
+    svc = build(settings, redis=redis, clock=clock)
     h = Harness(br=None, svc=svc, clock=clock)
     broker = svc.runtime.broker
     for topic in (topics.ALERTS, topics.NOTIFY_URGENT, topics.NOTIFY_ROUTINE, topics.SYMPTOMS):

@@ -49,7 +49,7 @@ async def running(namespace: str) -> AsyncIterator[Harness]:
     settings = SymptomsSettings(
         redis={"namespace": namespace}, kafka={"retry_backoff_seconds": 0.01}
     )
-    rt = build(settings, redis=redis, clock=FakeClock(NOW))
+    rt = build(settings, redis=redis, clock=FakeClock(NOW)).runtime
     h = Harness(br=None, redis=redis, namespace=namespace)
 
     @rt.broker.subscriber(topics.ALERTS, group_id="capture-alerts")

@@ -116,7 +116,7 @@ async def test_a_crash_before_the_next_item_republishes_the_same_ids(
 
     monkeypatch.setattr(EventBus, "publish", flaky)
     with pytest.raises(ConnectionError):
-        await h.svc.checkins.on_answer(
+        await h.svc.context.checkins.on_answer(
             sample(
                 ev.QuestionnaireItemAnswered,
                 patient_id=PATIENT,
@@ -209,7 +209,7 @@ async def test_a_changed_plan_replaces_the_old_timer(h: Harness) -> None:
     await h.send(plan_set("PHQ-2", active=False, occurred_at=MONDAY + timedelta(days=3)))
     await h.at(TEN + timedelta(days=30))  # only the open session's expiry is left
     assert h.asked() == [("PHQ-2", "1")]
-    assert await h.svc.checkins.timers.pending() == 0
+    assert await h.svc.context.checkins.timers.pending() == 0
 
 
 async def test_side_effect_check_after_a_lamotrigine_start_raises_the_rash_alert(

@@ -1,4 +1,4 @@
-"""Check-in plans materialized in the patient's zone across both 2026 DST nights (domain §6)."""
+"""Check-in plans materialized in the patient's zone across both 2026 DST nights."""
 
 from __future__ import annotations
 

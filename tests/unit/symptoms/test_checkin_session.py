@@ -52,7 +52,7 @@ def run(s: Session, *answers: int | tuple[int, ...], gate_min: int = 3) -> list[
         (0, 3, 3, True),
         (2, 2, 3, True),  # the example
         (0, 0, 3, False),
-        (1, 1, 2, True),  # a clinic that gates at 2 (domain §1.3, Arroll 2010)
+        (1, 1, 2, True),  # a clinic that gates at 2 (SYM-PHQ2-GATE, Arroll 2010)
         (0, 1, 2, False),
     ],
 )

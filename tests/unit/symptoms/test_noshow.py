@@ -1,4 +1,4 @@
-"""APPT-NOSHOW-RISK (domain §4.2): a no-show after a recent high-risk flag."""
+"""APPT-NOSHOW-RISK (docs/clinical-rules.md): a no-show after a recent high-risk flag."""
 
 from __future__ import annotations
 

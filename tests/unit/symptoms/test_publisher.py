@@ -9,7 +9,8 @@ from fakeredis import FakeAsyncRedis
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from services.symptoms.alerts import AlertPublisher, stable_id
+from services.symptoms.alerts import AlertPublisher
+from services.symptoms.ids import IDS
 from services.symptoms.rules.model import Finding, rank
 from services.symptoms.state import SymptomState
 from shared.clock import FakeClock
@@ -67,7 +68,7 @@ def test_never_twice_never_less_urgent_one_text_per_record(batches: list[list[Fi
     by_key: dict[str, Any] = {a.dedup_key: a for a in alerts}
     for t in texts:
         alert = by_key[t.dedup_key.removeprefix("crisis:")]
-        assert t.notification_id == stable_id("crisis", t.dedup_key)
-        assert alert.alert_id == str(stable_id("alert", alert.dedup_key))
+        assert t.notification_id == IDS.id("crisis", t.dedup_key)
+        assert alert.alert_id == str(IDS.id("alert", alert.dedup_key))
     wanted = {f.scope for batch in batches for f in batch if f.crisis_text}
     assert set(scopes) == wanted  # every record with a crisis finding got its text

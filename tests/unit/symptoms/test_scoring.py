@@ -1,4 +1,4 @@
-"""Domain §1 test vectors: PHQ-9, PHQ-2, GAD-7, PCL-5 and C-SSRS scoring, LOINC codes."""
+"""SYM-* scoring vectors: PHQ-9, PHQ-2, GAD-7, PCL-5 and C-SSRS scoring, LOINC codes."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ def answers(values: list[int], first: int = 1) -> list[tuple[str, int]]:
 
 
 PHQ9_VECTORS = [
-    # answers (items 1-9), total, band, item-9 alert (domain §1.2 table)
+    # answers (items 1-9), total, band, item-9 alert (SYM-PHQ9-BAND, SYM-PHQ9-ITEM9)
     ([0, 0, 0, 0, 0, 0, 0, 0, 0], 0, "minimal", None),
     ([1, 1, 1, 1, 0, 0, 0, 0, 0], 4, "minimal", None),
     ([1, 1, 1, 1, 1, 0, 0, 0, 0], 5, "mild", None),
@@ -147,7 +147,7 @@ def test_pcl5_dsm_cluster_rule(endorsed: set[int], expected: bool) -> None:
 
 
 CSSRS_ROWS = [
-    # domain §1.6 triage table
+    # SYM-CSSRS-TRIAGE table
     ({"1": 0, "2": 0, "6": 0}, "none", None),
     ({"1": 1, "2": 0, "6": 0}, "low", "P1"),
     ({"1": 1, "2": 1, "3": 0, "4": 0, "5": 0, "6": 0}, "low", "P1"),

@@ -1,4 +1,4 @@
-"""Domain §2.3 drug-toxicity rows: a firing and a non-firing case for each."""
+"""The drug-toxicity side-effect rules (SE-*): a firing and a non-firing case for each."""
 
 from __future__ import annotations
 

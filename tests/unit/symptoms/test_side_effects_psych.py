@@ -1,4 +1,4 @@
-"""Domain §2.3 neuropsychiatric rows, the safety net and the review items: a firing and a
+"""Neuropsychiatric side-effect rules (SE-*), the safety net and the review items: a firing and a
 non-firing case for each."""
 
 from __future__ import annotations

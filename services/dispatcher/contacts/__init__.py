@@ -1,0 +1,1 @@
+"""The contact directory and what fills it (mtm.patients, mtm.clinicians)."""

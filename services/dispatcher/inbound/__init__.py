@@ -1,0 +1,1 @@
+"""Inbound texts: crisis screen, keywords, replies read against the last prompt, re-asks."""

@@ -1,0 +1,1 @@
+"""Delivery status: callbacks matched to their send, and look-ups of the silent ones."""
