@@ -12,10 +12,9 @@ from redis.asyncio import Redis
 
 from services.adherence.clock import ScaledClock
 from services.adherence.context import Context
-from services.adherence.handlers import make_router
+from services.adherence.handlers import make_router, on_timer
 from services.adherence.settings import AdherenceSettings, SimClockSettings
 from services.adherence.state import State
-from services.adherence.steps import fire
 from shared.clock import Clock, SystemClock
 from shared.idempotency import Claims, EventLedger, Once
 from shared.runtime import Runtime, Service
@@ -69,7 +68,7 @@ def build(
     scale = cfg.sim.scale
     worker = TimerWorker(
         ctx.timers,
-        partial(fire, ctx),
+        partial(on_timer, ctx),
         clock=rt.clock,
         lease_seconds=cfg.timer_lease_seconds * scale,
         poll_seconds=cfg.timer_poll_seconds * scale,

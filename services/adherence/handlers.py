@@ -11,7 +11,7 @@ from datetime import timedelta
 
 from faststream.kafka import KafkaRouter
 
-from services.adherence import messages
+from services.adherence import messages, steps
 from services.adherence.alerting import review_patient, review_plan
 from services.adherence.context import Context
 from services.adherence.planner import materialize, schedule_refills, stop
@@ -36,6 +36,7 @@ from shared.events import (
     PatientEnrolled,
     PatientsEvent,
 )
+from shared.timers import Timer
 
 log = logging.getLogger("mtm.adherence.handlers")
 
@@ -239,6 +240,11 @@ async def handle(ctx: Context, event: Event) -> None:
                 await on_dispensed(ctx, event)
             case _:
                 await on_patient(ctx, event)
+
+
+async def on_timer(ctx: Context, timer: Timer) -> None:
+    """A durable timer of this service is due (the TimerWorker's handler): steps.fire runs it."""
+    await steps.fire(ctx, timer)
 
 
 def make_router(ctx: Context, *, prefix: str = "") -> KafkaRouter:

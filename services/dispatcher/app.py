@@ -9,7 +9,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
-from services.dispatcher import timers
+from services.dispatcher import handlers
 from services.dispatcher.contacts.directory import Directory
 from services.dispatcher.context import Context
 from services.dispatcher.handlers import make_router
@@ -78,7 +78,7 @@ def build(
         topics.Groups.DISPATCHER, topics.SMS_INBOUND, prefix=settings.kafka.topic_prefix
     )
     rt.salvage(inbound_group, partial(salvage, ctx))
-    worker = rt.timers(TimerWorker(ctx.timers, partial(timers.fire, ctx), clock=rt.clock))
+    worker = rt.timers(TimerWorker(ctx.timers, partial(handlers.on_timer, ctx), clock=rt.clock))
     reconciler = Reconciler(ctx)
     rt.background(reconciler.run, reconciler.stop)
     return Service(rt, ctx, [worker])

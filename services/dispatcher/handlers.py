@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from faststream.kafka import KafkaRouter
@@ -11,6 +12,7 @@ from services.dispatcher.context import Context
 from services.dispatcher.inbound import inbound
 from services.dispatcher.send import dispatch
 from services.dispatcher.status import status
+from services.dispatcher.timers import Resubmit, StatusRecheck, parse
 from shared import topics
 from shared.broker import group_id, subscriber
 from shared.events import (
@@ -20,8 +22,10 @@ from shared.events import (
     PatientsEvent,
     SmsStatusReceived,
 )
+from shared.timers import Timer
 
 Groups = topics.Groups
+log = logging.getLogger("mtm.dispatcher.handlers")
 
 
 async def on_notification_requested(
@@ -46,6 +50,17 @@ async def on_inbound_sms(ctx: Context, event: InboundSmsReceived) -> None:
 
 async def on_sms_status(ctx: Context, event: SmsStatusReceived) -> None:
     await status.on_status(ctx, event)
+
+
+async def on_timer(ctx: Context, timer: Timer) -> None:
+    """Deferred requests, the one 30003 retry, and status callbacks that came too early."""
+    match parse(timer):
+        case Resubmit(key=key, urgent=urgent, attempt=attempt):
+            await dispatch.resubmit(ctx, key, urgent=urgent, attempt=attempt)
+        case StatusRecheck() as recheck:
+            await status.on_recheck(ctx, recheck)
+        case None:
+            log.warning("timer of an unknown shape dropped", extra={"timer": timer.key})
 
 
 def make_router(

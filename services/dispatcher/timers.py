@@ -83,18 +83,3 @@ def parse(timer: Timer) -> Kind | None:
 
 async def schedule(ctx: Context, kind: Kind, due: datetime) -> None:
     await ctx.timers.schedule(kind.timer_key, due, kind.payload())
-
-
-async def fire(ctx: Context, timer: Timer) -> None:
-    """Deferred requests, the one 30003 retry, and status callbacks that came too early."""
-    # Imported here: the flows schedule timers of these kinds, and fire re-enters them.
-    from services.dispatcher.send import dispatch
-    from services.dispatcher.status import status
-
-    match parse(timer):
-        case Resubmit(key=key, urgent=urgent, attempt=attempt):
-            await dispatch.resubmit(ctx, key, urgent=urgent, attempt=attempt)
-        case StatusRecheck() as recheck:
-            await status.on_recheck(ctx, recheck)
-        case None:
-            log.warning("timer of an unknown shape dropped", extra={"timer": timer.key})

@@ -8,7 +8,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
-from services.escalation import timers
+from services.escalation import handlers
 from services.escalation.context import Context
 from services.escalation.handlers import make_router
 from services.escalation.outbox import Outbox
@@ -63,7 +63,7 @@ def build(
         # Many attempts: a step must never be given up on; the upkeep loop revives any that is.
         return TimerWorker(
             store,
-            partial(timers.fire, ctx, namespace),
+            partial(handlers.on_timer, ctx, namespace),
             clock=rt.clock,
             lease_seconds=config.timer_lease_seconds,
             poll_seconds=config.timer_poll_seconds,

@@ -14,8 +14,8 @@ from typing import Any
 from faststream.kafka import KafkaRouter
 from redis.asyncio.client import Pipeline
 
+from services.escalation import digest, ladder, reach_check, unresolved
 from services.escalation import outbox as ob
-from services.escalation import reach_check
 from services.escalation.acks import on_alert_acknowledged, on_alert_resolved
 from services.escalation.alerts import on_alert_raised
 from services.escalation.context import Context
@@ -27,7 +27,7 @@ from services.escalation.rules.reach import (
     failed_for_good,
 )
 from services.escalation.stop_requests import on_clinician_stop_request
-from services.escalation.timers import LadderStep
+from services.escalation.timers import DigestDue, LadderStep, ResolveCheck, parse
 from shared import topics
 from shared.broker import InvalidEvent, group_id, subscriber
 from shared.events import (
@@ -44,10 +44,24 @@ from shared.events import (
     OperationalWarning,
     RosterPublished,
 )
+from shared.timers import Timer
 
 log = logging.getLogger("mtm.escalation.handlers")
 
 MAX_GAP_WARNINGS = 20
+
+
+async def on_timer(ctx: Context, namespace: str, timer: Timer) -> None:
+    """The timer handler of both namespaces."""
+    match parse(namespace, timer):
+        case LadderStep() as step:
+            await ladder.fire_step(ctx, step)
+        case ResolveCheck() as check:
+            await unresolved.fire_unresolved(ctx, check)
+        case DigestDue() as due:
+            await digest.fire_digest(ctx, due)
+        case None:
+            log.error("unknown timer dropped", extra={"namespace": namespace, "timer": timer.key})
 
 
 def make_router(ctx: Context, *, prefix: str = "") -> KafkaRouter:

@@ -16,9 +16,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, ClassVar, Self
 
-from services.escalation import digest, ladder, unresolved
 from services.escalation import outbox as ob
-from services.escalation.context import Context
 from shared.timers import Timer, TimerKind
 
 log = logging.getLogger("mtm.escalation.timers")
@@ -106,16 +104,3 @@ def parse(namespace: str, timer: Timer) -> Kind | None:
     except (TypeError, ValueError):
         pass
     return None
-
-
-async def fire(ctx: Context, namespace: str, timer: Timer) -> None:
-    """The timer handler of both namespaces."""
-    match parse(namespace, timer):
-        case LadderStep() as step:
-            await ladder.fire_step(ctx, step)
-        case ResolveCheck() as check:
-            await unresolved.fire_unresolved(ctx, check)
-        case DigestDue() as due:
-            await digest.fire_digest(ctx, due)
-        case None:
-            log.error("unknown timer dropped", extra={"namespace": namespace, "timer": timer.key})

@@ -9,10 +9,10 @@ from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
 from services.reminders.context import Context
-from services.reminders.handlers import make_router
+from services.reminders.handlers import make_router, on_timer
 from services.reminders.settings import RemindersSettings
 from services.reminders.state import EVENT_MARKER_TTL, Store
-from services.reminders.timers import TIMERS_NAMESPACE, fire
+from services.reminders.timers import TIMERS_NAMESPACE
 from shared.clock import Clock
 from shared.idempotency import Claims, EventLedger, Once
 from shared.runtime import Runtime, Service
@@ -47,7 +47,7 @@ def build(
     # rejoin waits out the dead member's session; reminders must not.
     worker = TimerWorker(
         ctx.timers,
-        partial(fire, ctx),
+        partial(on_timer, ctx),
         clock=rt.clock,
         lease_seconds=config.timer_lease_seconds,
         poll_seconds=config.timer_poll_seconds,

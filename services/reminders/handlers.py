@@ -9,6 +9,7 @@ from typing import Any
 
 from faststream.kafka import KafkaRouter
 
+from services.reminders import timers
 from services.reminders.context import Context
 from services.reminders.rules import REBOOK, Appointment, lifecycle, messages
 from services.reminders.timers import Rebook, schedule, sync_timers, timer_key
@@ -29,6 +30,7 @@ from shared.events import (
     PatientEnrolled,
     PatientsEvent,
 )
+from shared.timers import Timer
 
 log = logging.getLogger("mtm.reminders")
 
@@ -204,6 +206,11 @@ async def handle(ctx: Context, event: Event) -> None:
         return
     await handler(ctx, event)
     await ctx.handled.claims.once(marker)
+
+
+async def on_timer(ctx: Context, timer: Timer) -> None:
+    """A durable timer of this service is due (the TimerWorker's handler): timers.fire runs it."""
+    await timers.fire(ctx, timer)
 
 
 def make_router(ctx: Context, *, prefix: str = "") -> KafkaRouter:

@@ -9,7 +9,7 @@ from faststream import FastStream
 from faststream.kafka import KafkaBroker
 from redis.asyncio import Redis
 
-from services.symptoms import timers
+from services.symptoms import handlers, timers
 from services.symptoms.alerts import AlertPublisher
 from services.symptoms.checkin_state import CheckinStore
 from services.symptoms.checkins import CheckIns
@@ -64,7 +64,7 @@ def build(
     rt.include(make_router(ctx))
     rt.salvage(ctx.group(topics.SYMPTOMS), lambda raw: on_invalid_record(ctx, raw))
 
-    fire = partial(timers.fire, ctx)
+    fire = partial(handlers.on_timer, ctx)
     worker = rt.timers(TimerWorker(ctx.checkins.timers, fire, clock=rt.clock, poll_seconds=0.5))
     return Service(rt, ctx, [worker])
 

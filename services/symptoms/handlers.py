@@ -25,10 +25,12 @@ from services.symptoms.rules.questionnaire import evaluate_answer, evaluate_resp
 from services.symptoms.rules.scoring import score
 from services.symptoms.rules.vocabulary import known
 from services.symptoms.salvage import rescue
+from services.symptoms.timers import PlanDue, SessionExpiry, parse
 from shared import events as ev
 from shared import topics
 from shared.broker import subscriber
 from shared.lexicon.side_effects import codes_in
+from shared.timers import Timer
 
 log = logging.getLogger("mtm.symptoms")
 
@@ -251,6 +253,17 @@ async def on_alert_raised(ctx: Context, e: ev.ClinicalAlertRaised) -> None:
     await ctx.state.save_alert(
         e.patient_id, AlertRecord(e.alert_id, e.rule_id, e.severity, e.occurred_at)
     )
+
+
+async def on_timer(ctx: Context, timer: Timer) -> None:
+    """A check-in timer fired (the TimerWorker's handler)."""
+    match parse(timer):
+        case PlanDue() as due:
+            await ctx.checkins.on_due(due)
+        case SessionExpiry() as expiry:
+            await ctx.checkins.on_expiry(expiry)
+        case None:
+            log.warning("check-in timer of unknown shape dropped", extra={"timer": timer.key})
 
 
 def make_router(ctx: Context) -> KafkaRouter:

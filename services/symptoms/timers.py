@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from shared.timers import Timer, Timers
 
 if TYPE_CHECKING:
-    from services.symptoms.context import Context
+    pass
 
 log = logging.getLogger("mtm.symptoms")
 
@@ -88,14 +88,3 @@ def parse(timer: Timer) -> CheckinTimer | None:
     except (KeyError, TypeError, ValueError):
         pass
     return None
-
-
-async def fire(ctx: Context, timer: Timer) -> None:
-    """A check-in timer fired (the TimerWorker's handler)."""
-    match parse(timer):
-        case PlanDue() as due:
-            await ctx.checkins.on_due(due)
-        case SessionExpiry() as expiry:
-            await ctx.checkins.on_expiry(expiry)
-        case None:
-            log.warning("check-in timer of unknown shape dropped", extra={"timer": timer.key})

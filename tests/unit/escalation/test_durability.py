@@ -11,8 +11,9 @@ import pytest
 from aiokafka.errors import KafkaConnectionError
 
 from services.escalation.acks import on_alert_acknowledged
+from services.escalation.handlers import on_timer as fire
 from services.escalation.outbox import alert_stream
-from services.escalation.timers import ALERT_TIMERS, fire
+from services.escalation.timers import ALERT_TIMERS
 from services.escalation.upkeep import Upkeep
 from shared.events import AlertAcknowledged
 from shared.idempotency import ClaimBusy, Claims

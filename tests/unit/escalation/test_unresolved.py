@@ -7,7 +7,8 @@ from typing import Any
 
 import pytest
 
-from services.escalation.timers import ALERT_TIMERS, fire
+from services.escalation.handlers import on_timer as fire
+from services.escalation.timers import ALERT_TIMERS
 from services.escalation.upkeep import Upkeep
 from shared.events import (
     AlertAcknowledged,
