@@ -46,7 +46,8 @@ def _redis_hostport(url: str) -> str:
     return rest.split("/", 1)[0]
 
 
-def _read_env(path: Path) -> dict[str, str]:
+def read_env_file(path: Path) -> dict[str, str]:
+    """KEY=value lines (the `.infra/env` the launcher writes), comments skipped."""
     pairs = {}
     for line in path.read_text().splitlines():
         key, sep, value = line.partition("=")
@@ -73,7 +74,7 @@ def _from_environment() -> Infra | None:
 def _from_infra_env() -> Infra | None:
     if not INFRA_ENV.exists():
         return None
-    env = _read_env(INFRA_ENV)
+    env = read_env_file(INFRA_ENV)
     kafka, redis_url = env.get("MTM_KAFKA__BOOTSTRAP_SERVERS"), env.get("MTM_REDIS__URL")
     if kafka and redis_url and _answers(kafka) and _answers(_redis_hostport(redis_url)):
         return Infra(kafka, redis_url, ".infra/env", env.get("MTM_LOCAL_KAFKA_VERSION", "unknown"))

@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:  # run as a script: make `shared` and `deploy` importable
     sys.path.insert(0, str(ROOT))
 
+from deploy.local.find_infra import read_env_file  # noqa: E402
 from shared.health import probe  # noqa: E402
 
 INFRA_DIR = Path(os.environ.get("MTM_INFRA_DIR", ROOT / ".infra"))
@@ -164,15 +165,6 @@ def heartbeat_ready(path: Path) -> Callable[[], bool]:
 
 
 # ---------------------------------------------------------------- the stack
-
-
-def read_env_file(path: Path) -> dict[str, str]:
-    pairs = {}
-    for line in path.read_text().splitlines():
-        key, sep, value = line.partition("=")
-        if sep and not line.startswith("#"):
-            pairs[key.strip()] = value.strip()
-    return pairs
 
 
 def infra_running() -> bool:
