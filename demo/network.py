@@ -154,7 +154,9 @@ async def network(
 
     built: list[Service[Any]] = [
         build_dispatcher(
-            defaults_only(DispatcherSettings, **common),
+            # The demo's SMS transport answers no keyword itself, so the dispatcher answers
+            # them all: an Advanced Opt-Out account whose webhook names no OptOutType.
+            defaults_only(DispatcherSettings, **common, twilio={"opt_out_mode": "advanced"}),
             sender=sms,
             clock=clock,
             broker=broker,

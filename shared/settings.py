@@ -136,6 +136,13 @@ class TwilioSettings(BaseModel):
     account_sid: str = Field(default="AC" + "0" * 32, pattern=r"^AC[0-9a-fA-F]{32}$")
     auth_token: SecretStr = Field(default=SecretStr("changeme"))
     base_url: str | None = Field(default=None, description="e.g. http://127.0.0.1:8099 (the fake).")
+    opt_out_mode: Literal["twilio_default", "advanced"] = Field(
+        default="twilio_default",
+        description="How the account handles STOP/START/HELP: twilio_default (a fresh account: "
+        "Twilio answers them with its own text and blocks a STOPped number) or advanced "
+        "(Advanced Opt-Out on the Messaging Service: the account's own texts, OptOutType on "
+        "the webhook). Either way the dispatcher never answers a keyword Twilio answered.",
+    )
 
 
 class LogSettings(BaseModel):

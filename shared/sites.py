@@ -2,11 +2,13 @@
 
 Each service takes the fields it needs: the dispatcher the patient-facing name, help phone and
 numbers; reminders the zone; escalation the zone and the staff-facing name. Without MTM_SITES the
-services run on the built-in demo sites (fictional 555 numbers), which production refuses.
+services run on the built-in demo sites (fictional 555 numbers), which production refuses. A site
+that texts from a US long code needs its A2P 10DLC campaign (`a2p_campaign_sid`) or a Messaging
+Service (`messaging_service_sid`) in production (the dispatcher's check).
 
     MTM_SITES='{"austin": {"name": "Austin", "display_name": "Northside Clinic",
                 "help_phone": "512-555-0100", "zone": "America/Chicago",
-                "from_number": "+15125550100"}}'
+                "from_number": "+15125550100", "fallback_from_number": "+15125550101"}}'
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any, ClassVar, Self
 
 from pydantic import BaseModel, Field, PrivateAttr, model_validator
 
-from shared.events.base import Phone, Zone
+from shared.events.base import Zone
+from shared.events.sms import PhoneOrShortCode
 
 
 class Site(BaseModel):
@@ -32,10 +35,25 @@ class Site(BaseModel):
     )
     help_phone: str = Field(pattern=r"^\d{3}-\d{3}-\d{4}$", description="Shown in texts.")
     zone: Zone = Field(description="IANA zone (fallback for patients and rosters without one).")
-    from_number: Phone | None = Field(default=None, description="Local-area-code sender.")
+    from_number: PhoneOrShortCode | None = Field(
+        default=None, description="Sender: a local-area-code number (E.164) or a short code."
+    )
     messaging_service_sid: str | None = Field(default=None, pattern=r"^MG[0-9a-fA-F]{32}$")
-    inbound_numbers: list[Phone] = Field(
-        default_factory=list, description="Numbers patients text (besides from_number)."
+    fallback_from_number: PhoneOrShortCode | None = Field(
+        default=None,
+        description="A second sender for clinician pages: tried once when Twilio refuses the "
+        "site's sender (21606, 21408, 21612); unset: a page waits for the sender to be fixed.",
+    )
+    a2p_campaign_sid: str | None = Field(
+        default=None,
+        pattern=r"^QE[0-9a-fA-F]{32}$",
+        description="The US A2P 10DLC campaign (QE…) the site's US long-code senders are "
+        "registered under; production refuses such a sender without it or a "
+        "messaging_service_sid.",
+    )
+    inbound_numbers: list[PhoneOrShortCode] = Field(
+        default_factory=list,
+        description="Numbers and short codes patients text (besides from_number).",
     )
 
     @model_validator(mode="after")
@@ -52,6 +70,35 @@ class Site(BaseModel):
 
 SiteRegistry = dict[str, Site]
 """Sites by id (the `site_id` of events)."""
+
+TOLL_FREE_AREA_CODES = frozenset({"800", "833", "844", "855", "866", "877", "888"})
+A2P_REGISTRATION = (
+    "register an A2P 10DLC brand and campaign for the number and set the site's "
+    "a2p_campaign_sid (QE…), or send through a Messaging Service with a registered campaign "
+    "(messaging_service_sid); US carriers block unregistered 10DLC traffic"
+)
+
+
+def is_us_long_code(number: str) -> bool:
+    """A US 10-digit long code (10DLC): +1 and ten digits, not a toll-free 8XX number."""
+    return (
+        len(number) == 12
+        and number.startswith("+1")
+        and number[2:].isdigit()
+        and number[2:5] not in TOLL_FREE_AREA_CODES
+    )
+
+
+def unregistered_a2p_senders(sites: SiteRegistry) -> list[str]:
+    """Sites that would text from a US long code without an A2P 10DLC campaign or a Messaging
+    Service (production refuses them; A2P_REGISTRATION says what to register)."""
+    return [
+        site_id
+        for site_id, site in sites.items()
+        if any(is_us_long_code(n) for n in (site.from_number, site.fallback_from_number) if n)
+        and not site.messaging_service_sid
+        and not site.a2p_campaign_sid
+    ]
 
 
 def demo_sites() -> SiteRegistry:

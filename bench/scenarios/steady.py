@@ -2,7 +2,7 @@
 with all six services running, status callbacks flowing back through the gateway; p50/p99 from
 an event published to its SMS accepted at the fake Twilio, and CPU per service.
 
-Per 100 events: 20 AppointmentBooked (a booking confirmation each), 10 texts "HELP" and 10 texts
+Per 100 events: 20 AppointmentBooked (a booking confirmation each), 10 texts "AYUDA" and 10 texts
 "ok thanks" posted to the gateway as signed Twilio webhooks (a HELP answer; nothing), 19 GAD-7
 questionnaires below every threshold (nothing) and 1 PHQ-9 with item 9 answered (a crisis text
 to the patient and a P1 page to the on-call clinician), 5 MedicationPlanStarted and 5
@@ -202,7 +202,8 @@ class Steady:
                     "AccountSid": "AC" + "0" * 32,
                     "From": p.phone,
                     "To": CLINIC,
-                    "Body": "HELP" if kind == "help" else "ok thanks",
+                    # AYUDA, not HELP: Twilio answers HELP itself (MTM_TWILIO__OPT_OUT_MODE).
+                    "Body": "AYUDA" if kind == "help" else "ok thanks",
                     "NumMedia": "0",
                 }
             elif kind in ("gad7", "phq9"):

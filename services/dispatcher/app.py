@@ -65,6 +65,7 @@ def build(
         ),
         limiter=RateLimiter(prefix, per_second=s.rate_per_second),
         ledger=EventLedger(rt.redis, prefix),
+        opt_out_mode=settings.twilio.opt_out_mode,
     )
     rt.include(
         make_router(

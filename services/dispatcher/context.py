@@ -48,6 +48,8 @@ class Context:
     clock: Clock
     ledger: EventLedger
     metrics: Metrics = field(default_factory=Metrics)
+    opt_out_mode: Literal["twilio_default", "advanced"] = "twilio_default"
+    """MTM_TWILIO__OPT_OUT_MODE: who answers STOP/START/HELP (see rules/keywords.py)."""
 
     @property
     def policy(self) -> PolicyConfig:
@@ -69,7 +71,7 @@ class Context:
     def site_by_number(self, number: str) -> str | None:
         """The site whose sender or inbound numbers include `number`."""
         for site_id, site in self.settings.sites.items():
-            if number == site.from_number or number in site.inbound_numbers:
+            if number in (site.from_number, site.fallback_from_number, *site.inbound_numbers):
                 return site_id
         return None
 

@@ -9,11 +9,12 @@ from pydantic import Field, model_validator
 from services.dispatcher.rules.content import is_gsm7
 from shared.events.base import LocalTime
 from shared.settings import TwilioServiceSettings
-from shared.sites import Site, SiteSection
+from shared.sites import A2P_REGISTRATION, Site, SiteSection, unregistered_a2p_senders
 
 SiteSettings = Site
 """A site as the dispatcher reads it from the shared registry (MTM_SITES): display_name,
-help_phone, zone, from_number or messaging_service_sid, inbound_numbers."""
+help_phone, zone, from_number or messaging_service_sid, fallback_from_number (pages only),
+inbound_numbers."""
 
 
 class DispatcherSection(SiteSection):
@@ -35,6 +36,21 @@ class DispatcherSection(SiteSection):
         default=1.0, ge=0, description="Wait before looking up a message after a 5xx/timeout."
     )
     twilio_timeout_seconds: float = Field(default=10.0, gt=0)
+    config_retry_base_seconds: float = Field(
+        default=10.0,
+        gt=0,
+        description="First wait of a send held because Twilio refused our configuration "
+        "(credentials, account, sender); doubles per try up to CONFIG_RETRY_MAX_SECONDS.",
+    )
+    config_retry_max_seconds: float = Field(
+        default=120.0, gt=0, description="Longest wait between tries of a held send."
+    )
+    config_warning_every_seconds: int = Field(
+        default=3600,
+        ge=1,
+        description="One OperationalWarning(twilio_configuration) per fault (account or sender, "
+        "and code) in this long, however many sends it holds.",
+    )
     crisis_text_to_opted_out: bool = Field(
         default=False, description="Send crisis resources to an opted-out number (needs counsel)."
     )
@@ -100,5 +116,12 @@ class DispatcherSettings(TwilioServiceSettings):
             problems.append(
                 "a missing MTM_DISPATCHER__STATUS_CALLBACK_URL (the gateway's <public URL>"
                 "/twilio/status, where Twilio posts delivery statuses)"
+            )
+        if unregistered := unregistered_a2p_senders(self.sites):
+            problems.append(
+                "sites that text from a US long code without A2P 10DLC registration ("
+                + ", ".join(unregistered)
+                + "): "
+                + A2P_REGISTRATION
             )
         return problems

@@ -2,7 +2,8 @@
 before these types existed, so timers pending across a deploy still fire) and how one fires.
 
 - `Resubmit` (`resubmit:<send key>`): a deferred request (quiet hours, `not_before`, an unknown
-  recipient) or the single 30003 retry; the stored request runs again, rules and all.
+  recipient), a send held for a Twilio configuration fault (send/config_faults.py) or the single
+  30003 retry; the stored request runs again, rules and all.
 - `StatusRecheck` (`status:<sid>:<status>`): a final status callback that came before our own
   record of the SID; it is handled again, up to `status.RECHECKS` times.
 """

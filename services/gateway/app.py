@@ -53,6 +53,10 @@ def create_app(settings: GatewaySettings | None = None) -> Starlette:
     gateway = Gateway(
         config=config,
         validator=RequestValidator(settings.twilio.auth_token.get_secret_value()),
+        shared_keys={
+            key_id: RequestValidator(secret.get_secret_value())
+            for key_id, secret in config.webhook_shared_keys.items()
+        },
         claims=Claims(
             rt.redis, rt.key_prefix(RedisPrefix.GATEWAY), done_ttl_seconds=config.dedupe_ttl_seconds
         ),

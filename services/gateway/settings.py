@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, SecretStr
 
 from shared.settings import TwilioServiceSettings
 
@@ -20,6 +20,15 @@ class GatewaySection(BaseModel):
             "(behind a reverse proxy: the proxy's public address). Signatures are checked "
             "against it plus the request's path and query. Unset: the URL the request arrived "
             "at (development only)."
+        ),
+    )
+    webhook_shared_keys: dict[str, SecretStr] = Field(
+        default_factory=dict,
+        description=(
+            'Webhook SharedKeys by key id, as JSON ({"webhooks_sharedkey_...": "<secret>"}): '
+            "a webhook whose X-Twilio-Webhooks-Signature-Settings names one of them is checked "
+            "with its secret and the algorithm it names (HMAC_SHA256); without that header, "
+            "with the auth token (HMAC_SHA1). A key id not listed here: 403."
         ),
     )
     max_body_bytes: int = Field(
@@ -48,6 +57,15 @@ class GatewaySettings(TwilioServiceSettings):
     """Everything the gateway reads from the environment."""
 
     gateway: GatewaySection = Field(default_factory=GatewaySection)
+
+    def secrets_to_check(self) -> dict[str, SecretStr | None]:
+        return {
+            **super().secrets_to_check(),
+            **{
+                f"gateway.webhook_shared_keys.{key_id}": secret
+                for key_id, secret in self.gateway.webhook_shared_keys.items()
+            },
+        }
 
     def production_problems(self) -> list[str]:
         problems = super().production_problems()

@@ -12,6 +12,7 @@ from typing import Protocol
 from redis.exceptions import RedisError
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from twilio.request_validator import SIGNATURE_SETTINGS_HEADER as SETTINGS_HEADER
 from twilio.request_validator import RequestValidator
 
 from services.gateway import rules
@@ -93,6 +94,8 @@ class Gateway:
     readiness: Readiness
     metrics: GatewayMetrics
     clock: Clock
+    shared_keys: Mapping[str, RequestValidator] = field(default_factory=dict)
+    """Validators of the webhook SharedKeys, by key id (X-Twilio-Webhooks-Signature-Settings)."""
     _pending: set[asyncio.Task[None]] = field(default_factory=set)
 
     async def sms(self, request: Request) -> Response:
@@ -157,17 +160,29 @@ class Gateway:
         signature = request.headers.get(SIGNATURE_HEADER)
         if not signature:
             return False
+        # Signed with the account's auth token (HMAC-SHA1), or with a SharedKey that the
+        # settings header names, in the algorithm it names (HMAC-SHA256).
+        key_id, algorithm = rules.signature_settings(request.headers.get(SETTINGS_HEADER))
+        validator = self.validator if key_id is None else self.shared_keys.get(key_id)
+        if validator is None:
+            log.warning("webhook signed with an unknown shared key", extra={"key_id": key_id})
+            return False
+        return any(
+            validator.validate(url, form, signature, algorithm)
+            for url in rules.signed_url_candidates(self._url(request))
+        )
+
+    def _url(self, request: Request) -> str:
+        """The URL Twilio called, as the request arrived (see rules.public_url)."""
         base = self.config.public_base_url
         if base is None:
-            url = str(request.url)
-        else:
-            raw_path = request.scope.get("raw_path") or request.url.path.encode()
-            url = rules.public_url(
-                base,
-                raw_path.decode("latin-1"),
-                request.scope.get("query_string", b"").decode("latin-1"),
-            )
-        return bool(self.validator.validate(url, form, signature))
+            return str(request.url)
+        raw_path = request.scope.get("raw_path") or request.url.path.encode()
+        return rules.public_url(
+            base,
+            raw_path.decode("latin-1"),
+            request.scope.get("query_string", b"").decode("latin-1"),
+        )
 
     async def _deliver(self, event: Event) -> Answer:
         if not self.readiness.kafka_ready:

@@ -107,6 +107,7 @@ class OperationalWarning(Event):
         "page_cap_reached",
         "clinician_stop_request",
         "on_call_unreachable",
+        "twilio_configuration",
     ] = Field(
         description="safety_lane_dead_letter: a record of mtm.symptoms or mtm.sms.inbound was "
         "dead-lettered (a patient at risk may hide in it); no_reachable_on_call: every rung of a "
@@ -114,7 +115,10 @@ class OperationalWarning(Event):
         "went through every rung and repeat unacknowledged; page_cap_reached: a page was held "
         "back by the per-alert or per-clinician hourly cap; clinician_stop_request: an on-call "
         "clinician texted an opt-out word; on_call_unreachable: the next 24 h of a site's roster "
-        "name someone who cannot be paged."
+        "name someone who cannot be paged; twilio_configuration: Twilio refused the "
+        "dispatcher's credentials, account or a site's sender (20003, 20404, 21606, 21408: sends "
+        "are held and retried until it is fixed; 21612: a sender/recipient pair it cannot "
+        "route), one warning per fault an hour."
     )
     detail: str = Field(default="", max_length=256)
     clinician_id: Id | None = Field(default=None, description="The clinician it is about, if any.")

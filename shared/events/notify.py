@@ -27,6 +27,7 @@ Category = Literal[
     "opt_out_clarify",
     "opt_in_confirmation",
     "help",
+    "media_unreadable",
 ]
 Priority = Literal["urgent", "routine"]
 RecipientKind = Literal["patient", "clinician", "caregiver"]

@@ -156,7 +156,7 @@ def sentinels(n: int, *, now: datetime) -> list[Sentinel]:
                 message_sid="SM" + uuid4().hex,
                 from_phone=phone_for(n),
                 to_phone=AUSTIN_NUMBER,
-                body="HELP",
+                body="AYUDA",  # not HELP: Twilio answers HELP itself, the dispatcher AYUDA
                 received_at=now,
             ),
             "help_answered",

@@ -3,14 +3,13 @@ and the symptoms service's timers fired on its fake clock."""
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import httpx
-
-from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from deploy.local.fake_twilio import FakeTwilio
 from services.dispatcher.context import Context as DispatcherContext
 from services.symptoms.context import Context
 from services.symptoms.timers import plan_key
@@ -19,7 +18,7 @@ from shared.clock import FakeClock
 from shared.runtime import Service
 from shared.testing.factories import sample
 from tests.integration.dispatcher_procs.support import known, publish
-from tests.integration.gateway_support import GatewayProcess, post_signed
+from tests.integration.gateway_support import GatewayProcess
 from tests.kafka_tools import eventually
 
 AUSTIN = "+15125550100"  # the dispatcher's default sender for the Austin site
@@ -44,21 +43,16 @@ class Patient:
         )
         return self.texts()[count - 1]
 
+    def auto_replies(self) -> list[str]:
+        """Twilio's own answers to the patient's STOP, START and HELP words."""
+        return [r["body"] for r in self.fake.auto_replies if r["to"] == self.phone]
+
     async def reply(self, body: str) -> None:
-        sid = "SM" + uuid.uuid4().hex
-        params = {
-            "MessageSid": sid,
-            "SmsSid": sid,
-            "AccountSid": DEFAULT_ACCOUNT_SID,
-            "From": self.phone,
-            "To": AUSTIN,
-            "Body": body,
-            "NumMedia": "0",
-            "SmsStatus": "received",
-        }
-        async with httpx.AsyncClient(base_url=self.gateway.url, timeout=10) as client:
-            response = await post_signed(client, self.gateway.url, "/twilio/sms", params)
-        assert response.status_code == 200
+        """Text the clinic: the fake Twilio applies its keyword handling, then posts the signed
+        webhook to the gateway."""
+        url = self.gateway.url + "/twilio/sms"
+        done = await asyncio.to_thread(self.fake.inbound, self.phone, AUSTIN, body, url=url)
+        assert done["webhook_status"] == 200
 
 
 async def enrolled(

@@ -285,11 +285,12 @@ async def test_a_start_from_a_number_never_enrolled_changes_nothing(
     await eventually(logged, timeout=30, message="a security event")
     # Whether the number gets an answer is the reply handling's choice (today it does); nobody's
     # consent changes: the patient stays opted out, no ConsentChanged but the patient's own STOP.
-    await services.text(stranger, "HELP")  # same key, so handled after the START
+    # Same key, so handled after the START; AYUDA, not HELP: Twilio answers HELP itself.
+    await services.text(stranger, "AYUDA")
     await eventually(
         lambda: any("msgs/day" in t for t in services.texts_to(stranger)),
         timeout=30,
-        message="the HELP answer, so the START before it is done",
+        message="the AYUDA answer, so the START before it is done",
     )
     assert await opted_out()
     consents = [e for e in await services.events(topics.PATIENTS) if isinstance(e, ConsentChanged)]

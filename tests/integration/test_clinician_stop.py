@@ -1,21 +1,24 @@
 """A clinician's STOP is not a patient's (ESC-CLINICIAN-STOP): pages are clinical operations, so
-"STOP", "END" or "Cancel" from an on-call clinician's phone changes no consent; the clinician is
-told pages cannot be stopped by text, the site's director is told (the roster decides who is
-paged), and the next P0 still pages them. The fake Twilio, the gateway and the escalation
-service as processes, the dispatcher in this process, on the real Kafka and Redis."""
+an opt-out from an on-call clinician's phone changes no consent; the site's director is told (the
+roster decides who is paged). An opt-out Twilio does not know ("stop texting me", "Stop please")
+leaves the number open: the clinician is told pages cannot be stopped by text, and the next P0
+still pages them. Twilio's own STOP word blocks the number at Twilio (default handling): Twilio
+confirms it, the dispatcher records the block (pages to it are suppressed, never refused) and
+cannot answer. The fake Twilio, the gateway and the escalation service as processes, the
+dispatcher in this process, on the real Kafka and Redis."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import uuid
 from pathlib import Path
 from typing import Any
 
-import httpx
 import pytest
 from redis.asyncio import Redis
 
-from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio
+from deploy.local.fake_twilio import FakeTwilio
 from services.dispatcher.context import Context as DispatcherContext
 from services.escalation.state import Keys
 from shared import topics
@@ -30,7 +33,7 @@ from shared.events import (
 )
 from tests.integration.dispatcher_procs.support import publish
 from tests.integration.escalation_procs.support import escalation_process, events, roster_now
-from tests.integration.gateway_support import GatewayProcess, post_signed, read_all
+from tests.integration.gateway_support import GatewayProcess, read_all
 from tests.kafka_tools import eventually
 
 pytestmark = pytest.mark.integration
@@ -43,27 +46,20 @@ FAST = {
     "step_claim_seconds": "1",
     "relay_interval_seconds": "0.5",
 }
-WORDS = {"primary": "STOP", "backup": "END", "other": "Cancel"}
-"""Who texts what: the primary and backup on call now, and a clinician of the site off shift."""
+WORDS = {"primary": "stop texting me", "backup": "Stop please", "other": "STOP"}
+"""Who texts what: the primary and backup on call now, and a clinician of the site off shift
+(the one word Twilio itself acts on)."""
+OPEN = ("primary", "backup")
+"""Whose number stays open at Twilio."""
 REPLY = "cannot be stopped by text"
 
 
-async def text_clinic(gateway: GatewayProcess, phone: str, body: str) -> None:
-    """An SMS from `phone` to the Austin number, as Twilio posts it to the gateway, signed."""
-    sid = "SM" + uuid.uuid4().hex
-    params = {
-        "MessageSid": sid,
-        "SmsSid": sid,
-        "AccountSid": DEFAULT_ACCOUNT_SID,
-        "From": phone,
-        "To": AUSTIN,
-        "Body": body,
-        "NumMedia": "0",
-        "SmsStatus": "received",
-    }
-    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as client:
-        response = await post_signed(client, gateway.url, "/twilio/sms", params)
-    assert response.status_code == 200, response.text
+async def text_clinic(fake: FakeTwilio, gateway: GatewayProcess, phone: str, body: str) -> None:
+    """An SMS from `phone` to the Austin number: the fake Twilio's keyword handling, then its
+    signed webhook to the gateway."""
+    url = gateway.url + "/twilio/sms"
+    done = await asyncio.to_thread(fake.inbound, phone, AUSTIN, body, url=url)
+    assert done["webhook_status"] == 200, done
 
 
 def texts_to(fake: FakeTwilio, phone: str) -> list[dict[str, Any]]:
@@ -111,13 +107,13 @@ async def test_stop_end_and_cancel_from_clinicians_change_no_consent_and_pages_g
         await eventually(known, timeout=60, message="clinicians and roster known to both")
 
         for role, word in WORDS.items():
-            await text_clinic(gateway, phones[role], word)
+            await text_clinic(fake, gateway, phones[role], word)
         await eventually(
             lambda: all(
-                any(REPLY in m["body"] for m in texts_to(fake, phones[role])) for role in WORDS
+                any(REPLY in m["body"] for m in texts_to(fake, phones[role])) for role in OPEN
             ),
             timeout=60,
-            message="each clinician told that pages cannot be stopped by text",
+            message="each clinician with an open number told that pages cannot be stopped",
         )
 
         def stop_warnings(evs: list[Any]) -> list[OperationalWarning]:
@@ -185,9 +181,14 @@ async def test_stop_end_and_cancel_from_clinicians_change_no_consent_and_pages_g
         for r in await read_all(kafka, prefix + topics.PATIENTS)
     ]
     assert [e for e in patients if isinstance(e, ConsentChanged)] == []
-    assert opted_out == []
-    for role in WORDS:
+    assert opted_out == ["other"]  # as Twilio has it: blocked after its STOP word
+    for role in OPEN:
         [reply] = [m for m in texts_to(fake, phones[role]) if REPLY in m["body"]]
         assert reply["from"] == AUSTIN, reply
+    assert texts_to(fake, phones["other"]) == []
+    assert [r["keyword"] for r in fake.auto_replies if r["to"] == phones["other"]] == ["STOP"]
+    assert fake.opt_out["refused"] == []
+    [blocked] = [w for w in warnings if w.clinician_id == ids["other"]]
+    assert "Twilio blocks" in blocked.detail
     [page] = [m for m in texts_to(fake, phones["primary"]) if "URGENT P0" in m["body"]]
     assert page["status"] in ("queued", "sent", "delivered"), page

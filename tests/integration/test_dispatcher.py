@@ -123,6 +123,26 @@ def inbound(number: str, body: str) -> InboundSmsReceived:
     )
 
 
+async def through_twilio(fake: FakeTwilio, number: str, body: str) -> InboundSmsReceived:
+    """A text as Twilio hands it on: the fake's keyword handling first (its auto-reply, block or
+    unblock), then the event the gateway would publish from its webhook (OptOutType and all)."""
+    done = await asyncio.to_thread(fake.inbound, number, AUSTIN, body, url=None)
+    params = done["params"]
+    return InboundSmsReceived(
+        message_sid=params["MessageSid"],
+        from_phone=number,
+        to_phone=AUSTIN,
+        body=body,
+        received_at=datetime.now(UTC),
+        opt_out_type=params.get("OptOutType"),
+    )
+
+
+def auto_replies(fake: FakeTwilio, number: str) -> list[str]:
+    """Twilio's own answers to the number's STOP, START and HELP words."""
+    return [r["body"] for r in fake.auto_replies if r["to"] == number]
+
+
 def of(events: list[Event], cls: type[Any], **match: Any) -> list[Any]:
     return [
         e
@@ -173,15 +193,22 @@ async def test_an_opted_out_patient_gets_nothing(env: dict[str, Any]) -> None:
     async with running(dispatcher_settings(**env)) as h:
         await publish(env["kafka"], env["prefix"], enrolled("p-out", number))
         await known(h, "patient", "p-out")
-        await publish(env["kafka"], env["prefix"], inbound(number, "STOP"))
-        await eventually(lambda: to_number(env["fake"], number), message="stop confirmation")
+        await publish(
+            env["kafka"], env["prefix"], await through_twilio(env["fake"], number, "STOP")
+        )
+        await events_on(
+            env["kafka"], env["prefix"], topics.PATIENTS, lambda es: bool(of(es, ConsentChanged))
+        )
         req = dose_reminder("p-out")
         await publish(env["kafka"], env["prefix"], req)
         events = await status_events(
             env, lambda es: of(es, NotificationSuppressed, notification_id=req.notification_id)
         )
-    [confirmation] = to_number(env["fake"], number)
-    assert "unsubscribed" in confirmation["body"]
+    # Twilio confirmed the STOP (default handling); the dispatcher tried nothing after it.
+    [confirmation] = auto_replies(env["fake"], number)
+    assert "unsubscribed" in confirmation
+    assert to_number(env["fake"], number) == []
+    assert env["fake"].opt_out["refused"] == []
     [suppressed] = of(events, NotificationSuppressed, notification_id=req.notification_id)
     assert suppressed.reason == "opted_out"
 
@@ -290,6 +317,8 @@ async def test_delivery_status_is_matched_by_sid(env: dict[str, Any]) -> None:
 
 
 OPT_OUT_TEXTS = ["STOP", "stop", "Stop please", "REVOKE", "OPT OUT", "no more texts"]
+MINE = {"Stop please", "OPT OUT", "no more texts"}
+"""The opt-outs Twilio's default handling does not know (it only forwards them)."""
 
 
 async def test_each_opt_out_wording_revokes_and_help_answers(env: dict[str, Any]) -> None:
@@ -303,11 +332,15 @@ async def test_each_opt_out_wording_revokes_and_help_answers(env: dict[str, Any]
             *(enrolled(f"p-stop-{i}", n) for i, n in enumerate(numbers)),
         )
         await known(h, "patient", "p-help", *(f"p-stop-{i}" for i in range(len(numbers))))
+        fake = env["fake"]
         await publish(
             env["kafka"],
             env["prefix"],
-            inbound(helper, "HELP"),
-            *(inbound(n, text) for n, text in zip(numbers, OPT_OUT_TEXTS, strict=True)),
+            await through_twilio(fake, helper, "HELP"),
+            *[
+                await through_twilio(fake, n, text)
+                for n, text in zip(numbers, OPT_OUT_TEXTS, strict=True)
+            ],
         )
         consent = await events_on(
             env["kafka"],
@@ -315,17 +348,25 @@ async def test_each_opt_out_wording_revokes_and_help_answers(env: dict[str, Any]
             topics.PATIENTS,
             lambda es: len(of(es, ConsentChanged)) >= len(numbers),
         )
+        # Twilio's own words (STOP, stop, REVOKE, HELP) it answered itself; the others are ours.
+        ours = [n for n, text in zip(numbers, OPT_OUT_TEXTS, strict=True) if text in MINE]
         await eventually(
-            lambda: all(to_number(env["fake"], n) for n in [*numbers, helper]),
-            message="every confirmation and the help text",
+            lambda: all(to_number(fake, n) for n in ours), message="every confirmation of ours"
         )
+        await asyncio.sleep(2)  # room for a second answer that must not come
     revoked = {e.patient_id for e in of(consent, ConsentChanged, status="revoked")}
     assert revoked == {f"p-stop-{i}" for i in range(len(numbers))}
-    for n in numbers:
-        [sms] = to_number(env["fake"], n)
-        assert "unsubscribed" in sms["body"]
-    [help_sms] = to_number(env["fake"], helper)
-    assert "512-555-0100" in help_sms["body"] and "STOP" in help_sms["body"]
+    assert len(of(consent, ConsentChanged)) == len(numbers)
+    for n, text in zip(numbers, OPT_OUT_TEXTS, strict=True):
+        answers = [m["body"] for m in to_number(fake, n)] + auto_replies(fake, n)
+        [answer] = answers  # exactly one confirmation, whoever sent it
+        assert "unsubscribed" in answer
+        if text in MINE:
+            assert "988" in answer
+    assert to_number(fake, helper) == []
+    [help_text] = auto_replies(fake, helper)
+    assert "STOP" in help_text
+    assert fake.opt_out["refused"] == []
 
 
 async def test_reply_1_is_dose_taken_for_that_patient_only(env: dict[str, Any]) -> None:

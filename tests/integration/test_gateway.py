@@ -4,10 +4,15 @@ once, forged or malformed ones never, and a Kafka outage loses nothing."""
 from __future__ import annotations
 
 import asyncio
+import base64
+import hashlib
+import hmac
 import json
 import uuid
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 import pytest
@@ -16,13 +21,30 @@ from redis.asyncio import Redis
 from twilio.rest import Client
 
 from deploy.local.fake_twilio import DEFAULT_ACCOUNT_SID, FakeTwilio, LocalTwilioHttpClient
+from deploy.local.find_infra import Infra
 from deploy.local.private_kafka import PrivateKafka
+from services.dispatcher.context import Context as DispatcherContext
+from services.dispatcher.settings import DispatcherSettings
 from shared import topics
 from shared.admin import ensure_topics, project_topics
-from shared.events import InboundSmsReceived, SmsStatusReceived, parse_event, phone_key
+from shared.events import (
+    DoseTaken,
+    InboundSmsReceived,
+    NotificationRequested,
+    PatientEnrolled,
+    Recipient,
+    ReplyContext,
+    SmsStatusReceived,
+    parse_event,
+    phone_key,
+)
+from shared.sites import demo_sites
+from shared.testing.factories import sample
+from tests.integration.dispatcher_procs.support import events_on, known, publish, running, to_number
 from tests.integration.gateway_support import (
     FORM,
     TOKEN,
+    GatewayProcess,
     gateway_process,
     post_signed,
     read_all,
@@ -238,3 +260,247 @@ async def test_readiness_follows_kafka_and_an_outage_loses_no_webhook(
         assert sorted(sids(records)) == sorted([first, second, third])
     finally:
         await asyncio.to_thread(private.reset)
+
+
+# ------------------------------------------------------------------ inbound edge cases (issue 20)
+
+SHARED_KEY_ID = "webhooks_sharedkey_it01"
+SHARED_SECRET = "integration-shared-secret-7c"
+SHORT_CODE = "24680"
+
+
+def twilio_signature(secret: str, url: str, params: dict[str, str], digest: str = "sha1") -> str:
+    """X-Twilio-Signature as Twilio computes it: HMAC of the URL as configured, then every
+    posted name and value sorted by name, base64."""
+    data = url + "".join(name + params[name] for name in sorted(params))
+    return base64.b64encode(
+        hmac.new(secret.encode(), data.encode(), getattr(hashlib, digest)).digest()
+    ).decode()
+
+
+async def post_as_twilio(
+    client: httpx.AsyncClient,
+    target: str,
+    params: dict[str, str],
+    *,
+    signed_url: str,
+    secret: str = TOKEN,
+    digest: str = "sha1",
+    headers: dict[str, str] | None = None,
+) -> int:
+    signature = twilio_signature(secret, signed_url, params, digest)
+    response = await client.post(
+        target,
+        content=urlencode(params),
+        headers={"Content-Type": FORM, "X-Twilio-Signature": signature, **(headers or {})},
+    )
+    return response.status_code
+
+
+async def test_short_codes_whatsapp_pictures_shared_keys_and_apostrophes_pass_the_process(
+    kafka: str, prefix: str, redis: Redis, service_env: dict[str, str], tmp_path: Path
+) -> None:
+    accepted = {
+        "short_code_to": inbound(new_sid(), To=SHORT_CODE),
+        "short_code_from": inbound(new_sid(), From="824680"),
+        "sender_id_from": inbound(new_sid(), From="CarrierInfo"),
+        "whatsapp": inbound(new_sid(), From="whatsapp:" + SENDER, To="whatsapp:" + OURS),
+        "picture_only": inbound(new_sid(), Body="", NumMedia="1", MediaUrl0="https://m.example/1"),
+    }
+    shared_key = inbound(new_sid())
+    apostrophe = inbound(new_sid())
+    foreign_key, junk = inbound(new_sid()), inbound(new_sid(), From="12345678")
+    settings_header = {
+        "X-Twilio-Webhooks-Signature-Settings": f"key={SHARED_KEY_ID},algorithm=HMAC_SHA256"
+    }
+    keys = json.dumps({SHARED_KEY_ID: SHARED_SECRET})
+    with gateway_process(service_env, tmp_path, webhook_shared_keys=keys) as gw:
+        await gw.wait_ready()
+        sms = gw.url + "/twilio/sms"
+        async with httpx.AsyncClient(base_url=gw.url, timeout=10) as client:
+            answers = {
+                name: await post_as_twilio(client, "/twilio/sms", params, signed_url=sms)
+                for name, params in accepted.items()
+            }
+            answers["shared_key"] = await post_as_twilio(
+                client,
+                "/twilio/sms",
+                shared_key,
+                signed_url=sms,
+                secret=SHARED_SECRET,
+                digest="sha256",
+                headers=settings_header,
+            )
+            # Configured in Twilio with the apostrophe typed; the request line carries %27.
+            answers["apostrophe"] = await post_as_twilio(
+                client,
+                "/twilio/sms?clinic=St+Mary%27s",
+                apostrophe,
+                signed_url=sms + "?clinic=St+Mary's",
+            )
+            answers["foreign_key"] = await post_as_twilio(
+                client,
+                "/twilio/sms",
+                foreign_key,
+                signed_url=sms,
+                secret="someone-elses-secret",
+                digest="sha256",
+                headers=settings_header,
+            )
+            answers["junk"] = await post_as_twilio(client, "/twilio/sms", junk, signed_url=sms)
+    assert answers == {
+        **dict.fromkeys(accepted, 200),
+        "shared_key": 200,
+        "apostrophe": 200,
+        "foreign_key": 403,
+        "junk": 400,
+    }
+    records = await read_all(kafka, prefix + topics.SMS_INBOUND)
+    events = {
+        e.message_sid: e
+        for r in records
+        if isinstance(e := parse_event(topics.SMS_INBOUND, r.value), InboundSmsReceived)
+    }
+    published = {p["MessageSid"] for p in [*accepted.values(), shared_key, apostrophe]}
+    assert set(events) == published
+    assert events[accepted["short_code_to"]["MessageSid"]].to_phone == SHORT_CODE
+    whatsapp = events[accepted["whatsapp"]["MessageSid"]]
+    assert whatsapp.from_phone == "whatsapp:" + SENDER and whatsapp.sender == SENDER
+    assert events[accepted["picture_only"]["MessageSid"]].media_only
+    wa_record = next(
+        r for r in records if json.loads(r.value)["message_sid"] == whatsapp.message_sid
+    )
+    assert wa_record.key == phone_key(SENDER).encode()
+
+
+# ------------------------------------------------------------------ end to end, with the dispatcher
+
+PLAINS = {
+    "name": "Lubbock",
+    "display_name": "Plains Health",
+    "help_phone": "806-555-0100",
+    "zone": "America/Chicago",
+    "from_number": SHORT_CODE,
+}
+
+
+@pytest.fixture
+async def short_code_dispatcher(
+    kafka: str, prefix: str, infra: Infra, namespace: str, fake: FakeTwilio, gateway: GatewayProcess
+) -> AsyncIterator[DispatcherContext]:
+    """The dispatcher of conftest.py, with one more site that texts from a short code."""
+    fake.reset()
+    await gateway.wait_ready()
+    sites: dict[str, Any] = {k: s.model_dump() for k, s in demo_sites().items()}
+    settings = DispatcherSettings(
+        env="test",
+        sites={**sites, "lubbock": PLAINS},
+        kafka={"bootstrap_servers": kafka, "topic_prefix": prefix, "retry_backoff_seconds": 0.05},
+        redis={"url": infra.redis_url, "namespace": namespace},
+        twilio={"account_sid": DEFAULT_ACCOUNT_SID, "auth_token": TOKEN, "base_url": fake.base_url},
+        log={"level": "WARNING"},
+        dispatcher={
+            "status_callback_url": gateway.url + "/twilio/status",
+            "backoff_base_seconds": 0.05,
+            "ambiguous_settle_seconds": 0.1,
+        },
+    )
+    async with running(settings) as ctx:
+        yield ctx
+
+
+async def _enrol(
+    kafka: str, prefix: str, ctx: DispatcherContext, site_id: str, language: str
+) -> tuple[str, str]:
+    patient_id, phone = f"p-{uuid.uuid4().hex[:8]}", f"+1512555{uuid.uuid4().int % 10000:04d}"
+    await publish(
+        kafka,
+        prefix,
+        sample(
+            PatientEnrolled,
+            patient_id=patient_id,
+            phone=phone,
+            site_id=site_id,
+            zone="America/Chicago",
+            language=language,
+            consents=["medications"],
+            quiet_start="00:00",  # allowed around the clock: the test runs at any hour
+            quiet_end="00:00",
+        ),
+    )
+    await known(ctx, "patient", patient_id)
+    return patient_id, phone
+
+
+async def test_a_picture_without_text_is_answered_that_pictures_cannot_be_read(
+    kafka: str,
+    prefix: str,
+    short_code_dispatcher: DispatcherContext,
+    gateway: GatewayProcess,
+    fake: FakeTwilio,
+) -> None:
+    patient_id, phone = await _enrol(kafka, prefix, short_code_dispatcher, "austin", "es")
+    mms = inbound("MM" + uuid.uuid4().hex, From=phone, Body="", NumMedia="1")
+    mms["MediaUrl0"] = "https://api.twilio.com/media/ME1"
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as client:
+        for _ in range(2):  # Twilio's retry of the same webhook
+            assert (await post_signed(client, gateway.url, "/twilio/sms", mms)).status_code == 200
+    await eventually(lambda: to_number(fake, phone), timeout=30, message="the answer is sent")
+    await asyncio.sleep(1.0)  # a second answer would have come by now
+    [answer] = to_number(fake, phone)
+    assert answer["from"] == OURS
+    assert answer["body"].startswith("Northside Clinic: no podemos leer fotos")
+    # Not read as an answer to anything: no dose event for the patient.
+    medications = await read_all(kafka, prefix + topics.MEDICATIONS)
+    assert all(json.loads(r.value).get("patient_id") != patient_id for r in medications)
+
+
+async def test_a_reply_to_a_short_code_sender_is_applied(
+    kafka: str,
+    prefix: str,
+    short_code_dispatcher: DispatcherContext,
+    gateway: GatewayProcess,
+    fake: FakeTwilio,
+) -> None:
+    patient_id, phone = await _enrol(kafka, prefix, short_code_dispatcher, "lubbock", "en")
+    dose_id = f"plan-{patient_id}:2026-03-10:08:00"
+    await publish(
+        kafka,
+        prefix,
+        NotificationRequested(
+            notification_id=uuid.uuid4(),
+            patient_id=patient_id,
+            site_id="lubbock",
+            recipient=Recipient(kind="patient", id=patient_id),
+            template_id="dose_reminder",
+            variables={"time": "08:00"},
+            category="dose_reminder",
+            dedup_key=f"dose:{dose_id}",
+            patient_chosen_time=True,
+            reply_context=ReplyContext(
+                kind="dose", ref=dose_id, extra={"plan_id": f"plan-{patient_id}"}
+            ),
+        ),
+    )
+    [reminder] = await eventually(
+        lambda: to_number(fake, phone), timeout=30, message="the reminder is sent"
+    )
+    assert reminder["from"] == SHORT_CODE and reminder["body"].startswith("Plains Health:")
+    reply = inbound(new_sid(), From=phone, To=SHORT_CODE, Body="1")
+    async with httpx.AsyncClient(base_url=gateway.url, timeout=10) as client:
+        assert (await post_signed(client, gateway.url, "/twilio/sms", reply)).status_code == 200
+    [taken] = [
+        e
+        for e in await events_on(
+            kafka,
+            prefix,
+            topics.MEDICATIONS,
+            lambda es: any(isinstance(e, DoseTaken) and e.patient_id == patient_id for e in es),
+        )
+        if isinstance(e, DoseTaken) and e.patient_id == patient_id
+    ]
+    assert (taken.dose_id, taken.site_id, taken.message_sid) == (
+        dose_id,
+        "lubbock",
+        reply["MessageSid"],
+    )

@@ -7,6 +7,7 @@ import logging
 import signal
 import threading
 
+from .opt_out import MODES
 from .server import DEFAULT_ACCOUNT_SID, DEFAULT_AUTH_TOKEN, FakeTwilio
 
 
@@ -22,6 +23,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=None, help="seed for the fault RNG")
     parser.add_argument("--callback-delay-ms", type=int, default=20)
     parser.add_argument("--log-level", default="INFO")
+    parser.add_argument(
+        "--opt-out-mode",
+        choices=MODES,
+        default="twilio_default",
+        help="keyword handling: Twilio's default (standard replies) or Advanced Opt-Out",
+    )
     return parser.parse_args(argv)
 
 
@@ -38,6 +45,7 @@ def main(argv: list[str] | None = None) -> None:
         seed=args.seed,
         callback_delay_ms=args.callback_delay_ms,
         host=args.host,
+        opt_out_mode=args.opt_out_mode,
     )
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())

@@ -14,6 +14,7 @@ from multidict import MultiMapping
 
 from .callbacks import Deliverer
 from .model import API_VERSION, Message, TwilioError, new_sid, sync_error, to_api, validate
+from .opt_out import OptOutDesk
 from .state import FaultState, Query, Store, parse_date
 
 log = logging.getLogger("deploy.local.fake_twilio")
@@ -35,7 +36,9 @@ class FakeApi:
         store: Store,
         faults: FaultState,
         deliverer: Deliverer,
+        opt_out: OptOutDesk | None = None,
     ) -> None:
+        self.opt_out = opt_out or OptOutDesk()
         self.account_sid = account_sid
         self._auth_token = auth_token
         self._store = store
@@ -54,6 +57,9 @@ class FakeApi:
         app.router.add_get("/_fake/faults", self.show_faults)
         app.router.add_post("/_fake/faults", self.set_faults)
         app.router.add_post("/_fake/reset", self.reset)
+        app.router.add_post("/_fake/inbound", self.inbound)
+        app.router.add_get("/_fake/opt_out", self.show_opt_out)
+        app.router.add_post("/_fake/opt_out", self.set_opt_out)
         return app
 
     async def create_message(self, request: web.Request) -> web.Response:
@@ -66,7 +72,9 @@ class FakeApi:
         if self._faults.take("fail_5xx_before_record") or self._faults.chance("rate_5xx"):
             raise TwilioError(20500, 500)
         validate(form)
-        code = self._faults.sync_error_for(form["To"])
+        code = self._faults.sender_error_for(form) or self._faults.sync_error_for(form["To"])
+        if not code and self.opt_out.refuse(form["To"]):
+            code = 21610  # the number texted STOP and has not texted START since
         if code:
             raise sync_error(code)
         media = len(posted.getall("MediaUrl", []))
@@ -133,12 +141,75 @@ class FakeApi:
         await self.reset_state()
         return web.json_response({"reset": True})
 
+    async def inbound(self, request: web.Request) -> web.Response:
+        """POST /_fake/inbound {"from", "to", "body", "url"}: a text from a phone to our number.
+        Twilio's keyword handling runs first (auto-reply, block or unblock), then the signed
+        webhook goes to `url`, with OptOutType in advanced mode."""
+        try:
+            data = await request.json()
+            if not isinstance(data, dict) or not all(
+                isinstance(data.get(k), str) for k in ("from", "to", "body", "url")
+            ):
+                raise ValueError("expected a JSON object with from, to, body and url strings")
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(
+            await self.receive(data["from"], data["to"], data["body"], data["url"])
+        )
+
+    async def receive(self, from_: str, to: str, body: str, url: str | None) -> dict[str, object]:
+        """Handle one inbound text (inside the server's event loop); what happened to it, with
+        the webhook's form (`params`). No `url`: the webhook is not posted."""
+        outcome = self.opt_out.receive(from_, to, body)
+        sid = new_sid()
+        params = {
+            "AccountSid": self.account_sid,
+            "ApiVersion": API_VERSION,
+            "Body": body,
+            "From": from_,
+            "MessageSid": sid,
+            "NumMedia": "0",
+            "NumSegments": "1",
+            "SmsMessageSid": sid,
+            "SmsSid": sid,
+            "SmsStatus": "received",
+            "To": to,
+        }
+        if outcome.keyword is not None and self.opt_out.mode == "advanced":
+            params["OptOutType"] = outcome.keyword
+        status = await self._deliverer.post_inbound(url, params) if url else None
+        log.info("inbound %s: keyword %s, webhook HTTP %s", sid, outcome.keyword, status)
+        return {
+            "message_sid": sid,
+            "keyword": outcome.keyword,
+            "opt_out_type": params.get("OptOutType"),
+            "auto_reply": outcome.reply,
+            "webhook_status": status,
+            "params": params,
+        }
+
+    async def show_opt_out(self, request: web.Request) -> web.Response:
+        """GET /_fake/opt_out: mode, texts, keywords, blocked numbers, auto-replies."""
+        return web.json_response(self.opt_out.snapshot())
+
+    async def set_opt_out(self, request: web.Request) -> web.Response:
+        """POST /_fake/opt_out {"mode", "texts", "keywords"}: the account's keyword handling."""
+        try:
+            settings = await request.json()
+            if not isinstance(settings, dict):
+                raise ValueError("expected a JSON object")
+            self.opt_out.configure(settings)
+        except ValueError as exc:
+            return web.json_response({"error": str(exc)}, status=400)
+        return web.json_response(self.opt_out.snapshot())
+
     async def reset_state(self) -> None:
         """Reset from inside the server's event loop."""
         dropped = len(self._store.inspection())
         await self._deliverer.cancel_all()
         self._store.clear()
         self._faults.reset()
+        self.opt_out.reset()
         log.info("reset: %d messages dropped", dropped)
 
     async def _enter(self, request: web.Request) -> None:
@@ -146,9 +217,10 @@ class FakeApi:
         latency = self._faults.current.latency_ms
         if latency:
             await asyncio.sleep(latency / 1000)
-        if not self._authorized(request.headers.get("Authorization", "")):
+        faults = self._faults.current
+        if faults.reject_auth or not self._authorized(request.headers.get("Authorization", "")):
             raise TwilioError(20003, 401)
-        if request.match_info["account"] != self.account_sid:
+        if faults.reject_account or request.match_info["account"] != self.account_sid:
             raise TwilioError(20404, 404)
 
     def _authorized(self, header: str) -> bool:

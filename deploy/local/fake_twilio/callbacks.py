@@ -107,6 +107,28 @@ class Deliverer:
             # Like Twilio's debugger (error 11200): noted, not retried.
             self._report_failure(params["MessageSid"], f"HTTP {status}")
 
+    async def post_inbound(self, url: str, params: dict[str, str]) -> int:
+        """POST an inbound-message webhook, signed as Twilio signs it; the HTTP status (0 when
+        the receiver could not be reached)."""
+        assert self._session is not None
+        headers = {
+            "Content-Type": "application/x-www-form-urlencoded",
+            "X-Twilio-Signature": self._validator.compute_signature(url, params),
+            "I-Twilio-Idempotency-Token": str(uuid.uuid4()),
+            "User-Agent": "TwilioProxy/1.1",
+        }
+        try:
+            async with self._session.post(
+                url, data=urlencode(params).encode(), headers=headers
+            ) as response:
+                await response.read()
+                return response.status
+        except CALLBACK_ERRORS as exc:
+            log.warning(
+                "inbound webhook for %s failed (%s)", params["MessageSid"], type(exc).__name__
+            )
+            return 0
+
     def _report_failure(self, sid: str, reason: str) -> None:
         # At most one line a second: a dead receiver in a benchmark would flood the log.
         self._failed += 1

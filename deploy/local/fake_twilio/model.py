@@ -26,6 +26,8 @@ ERROR_MESSAGES = {
     21211: "Invalid 'To' Phone Number",
     21408: "Permission to send an SMS has not been enabled for the region of the 'To' number",
     21602: "Message body is required.",
+    21606: "The 'From' phone number provided is not a valid message-capable Twilio phone "
+    "number for this destination/account",
     21603: "A 'From' phone number is required.",
     21604: "A 'To' phone number is required.",
     21609: "Invalid StatusCallback url",

@@ -12,6 +12,7 @@ from aiohttp import web
 
 from .api import FakeApi
 from .callbacks import Deliverer
+from .opt_out import Mode, OptOutDesk
 from .state import Faults, FaultState, Store
 
 log = logging.getLogger("deploy.local.fake_twilio")
@@ -36,8 +37,10 @@ class FakeTwilio:
         seed: int | None = None,
         callback_delay_ms: int = 20,
         host: str = HOST,
+        opt_out_mode: Mode = "twilio_default",
     ) -> None:
         self.account_sid = account_sid
+        self._opt_out = OptOutDesk(opt_out_mode)
         self.auth_token = auth_token
         self._host = host
         self._port = port
@@ -57,6 +60,7 @@ class FakeTwilio:
             store=self._store,
             faults=self._faults,
             deliverer=self._deliverer,
+            opt_out=self._opt_out,
         )
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
@@ -103,11 +107,37 @@ class FakeTwilio:
         self._faults.update(knobs)
         log.info("faults set: %s", sorted(knobs))
 
+    @property
+    def opt_out(self) -> dict[str, Any]:
+        """Keyword handling: mode, texts, keywords, blocked numbers and the auto-replies sent
+        (like GET /_fake/opt_out)."""
+        return self._opt_out.snapshot()
+
+    @property
+    def auto_replies(self) -> list[dict[str, Any]]:
+        """Twilio's own answers to STOP, START and HELP words, in order."""
+        return list(self._opt_out.snapshot()["auto_replies"])
+
+    def set_opt_out(self, **settings: Any) -> None:
+        """mode="twilio_default" | "advanced", texts={"STOP": ...}, keywords={"STOP": [...]}."""
+        self._opt_out.configure(settings)
+
+    def inbound(self, from_: str, to: str, body: str, *, url: str | None) -> dict[str, Any]:
+        """A text from `from_` to our number `to`: Twilio's keyword handling, then the signed
+        webhook to `url` (None: not posted; `params` in the answer is its form). Call it from a
+        thread other than the fake's (`await asyncio.to_thread(fake.inbound, ...)` in async
+        tests); returns what happened (like POST /_fake/inbound)."""
+        if self._loop is None or self._thread is None:
+            raise RuntimeError("fake Twilio is not serving")
+        done = asyncio.run_coroutine_threadsafe(self._api.receive(from_, to, body, url), self._loop)
+        return done.result(START_TIMEOUT_S)
+
     def reset(self) -> None:
         """Forget every message, cancel pending callbacks, restore the default knobs."""
         if self._loop is None or self._thread is None:
             self._store.clear()  # not serving: no callbacks are pending
             self._faults.reset()
+            self._opt_out.reset()
             return
         reset = asyncio.run_coroutine_threadsafe(self._api.reset_state(), self._loop)
         reset.result(START_TIMEOUT_S)

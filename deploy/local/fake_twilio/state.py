@@ -5,7 +5,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Iterable, Mapping
-from dataclasses import dataclass, fields, replace
+from dataclasses import dataclass, field, fields, replace
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -34,12 +34,18 @@ class Faults:
     drop_callbacks_rate: float = 0.0
     callback_delay_ms: int = 20
     seed: int | None = None
+    # Configuration faults: they last until the knob is set back, as a real one lasts until
+    # an operator fixes it.
+    error_by_sender: Mapping[str, int] = field(default_factory=dict)
+    reject_auth: bool = False
+    reject_account: bool = False
 
 
 KNOBS = frozenset(f.name for f in fields(Faults))
 COUNTERS = ("burst_429", "fail_5xx_before_record", "fail_5xx_after_record")
-NUMBER_MAPS = ("error_by_number", "undelivered_by_number")
+NUMBER_MAPS = ("error_by_number", "undelivered_by_number", "error_by_sender")
 RATES = ("rate_5xx", "drop_callbacks_rate")
+SWITCHES = ("reject_auth", "reject_account")
 
 
 def check_knobs(knobs: Mapping[str, Any]) -> dict[str, Any]:
@@ -57,6 +63,10 @@ def check_knobs(knobs: Mapping[str, Any]) -> dict[str, Any]:
             if not isinstance(value, int | float) or isinstance(value, bool) or not 0 <= value <= 1:
                 raise ValueError(f"{name} must be a number from 0.0 to 1.0")
             checked[name] = float(value)
+        elif name in SWITCHES:
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be true or false")
+            checked[name] = value
         elif name == "seed":
             if value is not None and not _is_int(value):
                 raise ValueError("seed must be an integer or null")
@@ -127,6 +137,14 @@ class FaultState:
     def sync_error_for(self, to: str) -> int | None:
         """The error code a create to this number must fail with, if any."""
         return self._faults.error_by_number.get(to, MAGIC_TO.get(to))
+
+    def sender_error_for(self, form: Mapping[str, str]) -> int | None:
+        """The error code a create from this sender (From or MessagingServiceSid) must fail
+        with, if any."""
+        by_sender = self._faults.error_by_sender
+        return by_sender.get(form.get("From", "")) or by_sender.get(
+            form.get("MessagingServiceSid", "")
+        )
 
     def outcome_for(self, to: str) -> int | None:
         """The ErrorCode a message to this number will end undelivered with, if any."""

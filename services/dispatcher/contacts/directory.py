@@ -50,6 +50,9 @@ class OptOut:
     evidence: str
     at: str
     confirmation_pending: bool = False
+    carrier: bool = False
+    """Twilio blocks the number too (it texted one of Twilio's STOP words, or a send got
+    21610): nothing can reach it until it texts START, UNSTOP or YES."""
 
 
 @dataclass
@@ -134,11 +137,22 @@ class Directory:
     def number_state_of(optout: Any, invalid: Any) -> tuple[OptOut | None, bool]:
         return (OptOut(**json.loads(optout)) if optout else None), bool(invalid)
 
-    async def opt_out(self, key: str, *, evidence: str, at: datetime, confirm: bool) -> OptOut:
-        """Record an opt-out unless one is already recorded; returns the recorded one."""
-        record = OptOut(evidence=evidence, at=at.isoformat(), confirmation_pending=confirm)
-        await self.redis.set(self._key("optout", key), json.dumps(asdict(record)), nx=True)
-        return await self.opt_out_state(key) or record
+    async def opt_out(
+        self, key: str, *, evidence: str, at: datetime, confirm: bool, carrier: bool = False
+    ) -> OptOut:
+        """Record an opt-out unless one is already recorded; returns the recorded one (an
+        earlier one keeps its evidence; `carrier` marks it blocked at Twilio as well)."""
+        record = OptOut(
+            evidence=evidence, at=at.isoformat(), confirmation_pending=confirm, carrier=carrier
+        )
+        if await self.redis.set(self._key("optout", key), json.dumps(asdict(record)), nx=True):
+            return record
+        state = await self.opt_out_state(key) or record
+        if carrier and not state.carrier:
+            # Twilio blocks it now: a pending confirmation could not reach it any more.
+            state = replace(state, carrier=True, confirmation_pending=False)
+            await self.redis.set(self._key("optout", key), json.dumps(asdict(state)))
+        return state
 
     async def confirmation_sent(self, key: str, pipe: Pipeline) -> None:
         """Queue, in the send's transaction: the single opt-out confirmation went out."""

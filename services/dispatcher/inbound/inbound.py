@@ -13,7 +13,13 @@ from services.dispatcher.contacts.directory import Contact, OptOut
 from services.dispatcher.context import IDS, SOURCE, Context
 from services.dispatcher.inbound import replies
 from services.dispatcher.rules.crisis import RULE_ID, CrisisMatch, screen
-from services.dispatcher.rules.keywords import cancel_word, classify_keyword
+from services.dispatcher.rules.keywords import (
+    Keyword,
+    TwilioKeyword,
+    answered_by_twilio,
+    cancel_word,
+    classify_keyword,
+)
 from services.dispatcher.rules.replies import Intent, interpret
 from shared.events import (
     ClinicalAlertRaised,
@@ -24,13 +30,17 @@ from shared.events import (
     Recipient,
     phone_key,
 )
+from shared.events.sms import is_phone, sms_phone
 from shared.lexicon.normalize import tokens
 from shared.logging import security_event
 
 log = logging.getLogger("mtm.dispatcher")
 
 UNREAD_RULE_ID = "SMS-REPLY-UNREAD"
+MEDIA_UNREADABLE = "media_unreadable"
 _CANCEL = frozenset({"cancel", "cancelar", "cancela", "cancelen", "cancele"})
+
+KEYWORD_OF: dict[TwilioKeyword, Keyword] = {"STOP": "opt_out", "START": "opt_in", "HELP": "help"}
 
 CATEGORY_OF = {
     "clinician_stop_reply": "clinician_notice",
@@ -40,17 +50,40 @@ CATEGORY_OF = {
 
 
 async def on_inbound(ctx: Context, event: InboundSmsReceived) -> None:
-    key = phone_key(event.from_phone)
+    if not is_phone(event.from_phone):
+        # A short code or an alphanumeric sender id (carrier notices, one-time codes): one-way
+        # senders, nobody's contact, and nothing we text them would be read.
+        log.info("text from a one-way sender ignored", extra={"message_sid": event.message_sid})
+        ctx.metrics.replies.labels(intent="one_way_sender").inc()
+        return
+    # whatsapp:+1... is the same person as +1...: contacts, opt-outs and context by the number.
+    key = phone_key(event.sender)
     contacts = [
         c
         for kind, id_ in await ctx.directory.owners(key)
         if (c := await ctx.directory.get(kind, id_)) is not None
     ]
-    site_id = ctx.site_by_number(event.to_phone) or next(
+    site_id = ctx.site_by_number(sms_phone(event.to_phone)) or next(
         (c.site_id for c in contacts if c.site_id), None
     )
-    opted_out = await ctx.directory.opt_out_state(key) is not None
-    keyword = classify_keyword(event.body, opted_out=opted_out)
+    if event.media_only:
+        # A picture without words: nothing to read, so it answers no prompt; the sender is
+        # told, in their language, that pictures cannot be read (the reply's id comes from the
+        # MessageSid, and one such answer per number and quarter hour, like HELP's).
+        log.info("picture without text", extra={"message_sid": event.message_sid})
+        await _reply(ctx, event, key, contacts, site_id, MEDIA_UNREADABLE)
+        ctx.metrics.replies.labels(intent="media_only").inc()
+        return
+    record = await ctx.directory.opt_out_state(key)
+    opted_out, blocked = record is not None, bool(record and record.carrier)
+    # A keyword Twilio matched is Twilio's: it answered it already and, for STOP, blocks the
+    # number; the ledger follows it, and nothing here answers it a second time.
+    answered = answered_by_twilio(
+        event.body, opt_out_type=event.opt_out_type, mode=ctx.opt_out_mode, blocked=blocked
+    )
+    keyword = (
+        KEYWORD_OF[answered] if answered else classify_keyword(event.body, opted_out=opted_out)
+    )
     ids = {"message_sid": event.message_sid, "keyword": keyword or ""}
     # A clinician's text is about a patient ("ACK 1234, overdose confirmed"), not a crisis.
     clinician = bool(contacts) and all(c.kind == "clinician" for c in contacts)
@@ -59,14 +92,27 @@ async def on_inbound(ctx: Context, event: InboundSmsReceived) -> None:
         # Pages are clinical operations: a clinician's STOP changes no consent
         # (ESC-CLINICIAN-STOP); they are told so and their site lead is warned; the roster
         # decides.
-        await _clinician_stop(ctx, event, key, contacts, site_id)
+        if answered == "STOP":
+            # Twilio blocks the number now, pages included: the ledger says so too, so that
+            # escalation moves on to the next person instead of a page that cannot go out.
+            await ctx.directory.opt_out(
+                key, evidence=event.message_sid, at=event.received_at, confirm=False, carrier=True
+            )
+        await _clinician_stop(ctx, event, key, contacts, site_id, answered=answered)
         ctx.metrics.replies.labels(intent="clinician_stop").inc()
         return
     stopped = None
     if keyword == "opt_out":
         # Written before anything is requested, so that even the crisis text sees it.
+        # One of Twilio's STOP words: Twilio confirmed it and blocks the number. Any other
+        # opt-out ("stop please", "STOP REMINDERS") Twilio never saw: ours to confirm.
+        twilio = answered == "STOP"
         stopped = await ctx.directory.opt_out(
-            key, evidence=event.message_sid, at=event.received_at, confirm=True
+            key,
+            evidence=event.message_sid,
+            at=event.received_at,
+            confirm=not twilio,
+            carrier=twilio,
         )
     if crisis is not None:
         log.warning(
@@ -76,13 +122,26 @@ async def on_inbound(ctx: Context, event: InboundSmsReceived) -> None:
         await _crisis(ctx, event, key, contacts, site_id, crisis)
     if stopped is not None:
         visit = await _visit_named(ctx, event, key) if cancel_word(event.body) else None
-        await _opt_out(ctx, event, key, contacts, site_id, stopped, visit=visit)
+        await _opt_out(
+            ctx, event, key, contacts, site_id, stopped, visit=visit, answered=answered == "STOP"
+        )
         ctx.metrics.replies.labels(intent="opt_out").inc()
         return
     if keyword == "opt_in":
-        await _opt_in(ctx, event, key, contacts, site_id)
+        if blocked and answered != "START":
+            # RESUME, SUBSCRIBE, "start please": words Twilio does not know, so its block
+            # stays, and a confirmation (or any text) would be refused with 21610. The ledger
+            # stays as Twilio has it; only START, UNSTOP or YES lifts both.
+            log.info(
+                "opt-in word Twilio does not know; the number stays blocked",
+                extra={"message_sid": event.message_sid},
+            )
+            ctx.metrics.replies.labels(intent="opt_in_blocked").inc()
+            return
+        await _opt_in(ctx, event, key, contacts, site_id, answered=answered == "START")
     elif keyword == "help":
-        await _reply(ctx, event, key, contacts, site_id, "help")
+        if answered != "HELP":  # HELP and INFO: Twilio's answer went out already
+            await _reply(ctx, event, key, contacts, site_id, "help")
     elif keyword == "opt_out_unsure" and not clinician and not opted_out:
         # Probably "stop texting me", not surely: ask once rather than carry on; "I want to
         # cancel" after a visit text may be about the visit, so the clinic hears of it too.
@@ -95,7 +154,13 @@ async def on_inbound(ctx: Context, event: InboundSmsReceived) -> None:
 
 
 async def _clinician_stop(
-    ctx: Context, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+    ctx: Context,
+    event: InboundSmsReceived,
+    key: str,
+    contacts: list[Contact],
+    site_id: str | None,
+    *,
+    answered: TwilioKeyword | None,
 ) -> None:
     clinician = contacts[0]
     log.warning(
@@ -109,12 +174,18 @@ async def _clinician_stop(
             site_id=clinician.site_id or site_id,
             clinician_id=clinician.id,
             detail=f"clinician {clinician.id} texted an opt-out word; pages cannot be "
-            "stopped by text, the site lead decides through the roster",
+            "stopped by text, the site lead decides through the roster"
+            + (
+                "; Twilio blocks texts to the number (pages too) until it texts START"
+                if answered == "STOP"
+                else ""
+            ),
             source=SOURCE,
             correlation_id=str(event.event_id),
         )
     )
-    await _reply(ctx, event, key, contacts, site_id, "clinician_stop_reply")
+    if answered != "STOP":  # a blocked number cannot be told (21610)
+        await _reply(ctx, event, key, contacts, site_id, "clinician_stop_reply")
 
 
 async def _visit_named(ctx: Context, event: InboundSmsReceived, key: str) -> str | None:
@@ -138,6 +209,7 @@ async def _opt_out(
     record: OptOut,
     *,
     visit: str | None = None,
+    answered: bool = False,
 ) -> None:
     if record.evidence != event.message_sid:
         log.info(
@@ -149,12 +221,20 @@ async def _opt_out(
     await ctx.announce_consent(
         key, status="revoked", channel="sms_keyword", evidence=event.message_sid
     )
+    if answered:
+        return  # Twilio's confirmation went out, and the number is blocked for ours
     template = "opt_out_confirmation_visit" if visit else "opt_out_confirmation"
     await _reply(ctx, event, key, contacts, site_id, template)
 
 
 async def _opt_in(
-    ctx: Context, event: InboundSmsReceived, key: str, contacts: list[Contact], site_id: str | None
+    ctx: Context,
+    event: InboundSmsReceived,
+    key: str,
+    contacts: list[Contact],
+    site_id: str | None,
+    *,
+    answered: bool,
 ) -> None:
     if not contacts:
         # Nobody enrolled this number: no consent is on file to restore, and "you will get
@@ -171,7 +251,8 @@ async def _opt_in(
         await ctx.announce_consent(
             key, status="granted", channel="sms_keyword", evidence=event.message_sid
         )
-    await _reply(ctx, event, key, contacts, site_id, "opt_in_confirmation")
+    if not answered:  # START, UNSTOP, YES: Twilio's confirmation went out
+        await _reply(ctx, event, key, contacts, site_id, "opt_in_confirmation")
 
 
 async def _crisis(
@@ -239,7 +320,7 @@ async def _reply(
     ) or next(iter(contacts), None)
     if recipient is None:
         recipient = await _anonymous(ctx, event, key, site_id)
-    # One crisis text, HELP or START answer per number per quarter hour, whatever it sends:
+    # One crisis text, HELP, START or picture answer per number per quarter hour, whatever it sends:
     # no text storm, and no endless loop with an auto-responder.
     bucket = event.received_at.replace(
         minute=event.received_at.minute // 15 * 15, second=0, microsecond=0
@@ -272,9 +353,7 @@ async def _anonymous(
     ctx: Context, event: InboundSmsReceived, key: str, site_id: str | None
 ) -> Contact:
     """A directory entry for a number we do not know, so HELP and crisis texts can answer."""
-    contact = Contact(
-        kind="patient", id=f"anon-{key[:20]}", phone=event.from_phone, site_id=site_id
-    )
+    contact = Contact(kind="patient", id=f"anon-{key[:20]}", phone=event.sender, site_id=site_id)
     if await ctx.directory.get(contact.kind, contact.id) is None:
         await ctx.directory.put(contact, index=False)
     return contact

@@ -34,6 +34,9 @@ class ConsentFacts:
     discharged: bool = False
     confirmation_pending: bool = False
     """An opt-out happened and its single confirmation has not been sent."""
+    carrier_blocked: bool = False
+    """Twilio blocks the number (its own STOP handling, or a 21610): any send would be
+    refused, so none is attempted, not even HELP or crisis resources."""
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,8 @@ def check_consent(
 ) -> ConsentDecision:
     """Whether the category may be sent to this recipient now."""
     ok, no = ConsentDecision(True), ConsentDecision(False, "opted_out")
+    if facts.carrier_blocked:
+        return no
     if category == "opt_out_confirmation":
         return ok if facts.phone_opted_out and facts.confirmation_pending else no
     if category == "help":
@@ -58,7 +63,7 @@ def check_consent(
         return ok if (not facts.phone_opted_out or crisis_to_opted_out) else no
     if facts.phone_opted_out:
         return no
-    if category == "opt_in_confirmation":
+    if category in ("opt_in_confirmation", "media_unreadable"):
         return ok
     if category in STAFF_CATEGORIES:
         return ok if facts.recipient_kind == "clinician" else no

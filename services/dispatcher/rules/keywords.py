@@ -32,6 +32,12 @@ quit", "Cancel. I can't make it Tuesday"), fed-up texts that do not ask in so ma
 Opt-in: START, UNSTOP, RESUME, SUBSCRIBE (with polite words), and YES/SI only from an opted-out
 number. Help: HELP, INFO, AYUDA as the whole message.
 
+`twilio_keyword` is what Twilio itself does with the same text when the account keeps Twilio's
+default opt-out handling: a message that is exactly one of its keywords (case aside, spaces
+trimmed) is answered by Twilio with its standard text, and STOP blocks the number (error 21610)
+until START, UNSTOP or YES. Anything else ("stop please", "STOP REMINDERS", RESUME, AYUDA) Twilio
+passes on untouched: those are the dispatcher's to answer, and they do not block the number.
+
 `cancel_word` says whether an opt-out is the word CANCEL / CANCELAR itself (alone or with polite
 words: "cancel", "CANCEL please", "cancelar por favor", "cancel!!"): the dispatcher treats such an
 opt-out after an appointment reminder as also being a request about that appointment.
@@ -285,6 +291,44 @@ def classify_keyword(text: str, *, opted_out: bool) -> Keyword | None:
     if len(words) == 1 and words[0] in HELP:
         return "help"
     return reading.verdict
+
+
+TwilioKeyword = Literal["STOP", "START", "HELP"]
+TWILIO_OPT_OUT = frozenset(
+    {"stop", "stopall", "unsubscribe", "cancel", "end", "quit", "revoke", "optout"}
+)
+"""Twilio's default opt-out keywords (REVOKE and OPTOUT in newer accounts)."""
+TWILIO_OPT_IN = frozenset({"start", "unstop"})
+"""Twilio's default opt-in keywords; YES as well, from a number Twilio blocks."""
+TWILIO_HELP = frozenset({"help", "info"})
+
+
+def twilio_keyword(text: str, *, blocked: bool) -> TwilioKeyword | None:
+    """What Twilio's default opt-out handling made of the text (None: nothing, it only
+    forwarded it): the whole message one keyword, in any case, spaces around it trimmed.
+    `blocked`: Twilio blocks the number (it texted one of Twilio's STOP words)."""
+    word = text.strip().casefold()
+    if word in TWILIO_OPT_OUT:
+        return "STOP"
+    if word in TWILIO_OPT_IN or (blocked and word == "yes"):
+        return "START"
+    if word in TWILIO_HELP:
+        return "HELP"
+    return None
+
+
+def answered_by_twilio(
+    text: str, *, opt_out_type: TwilioKeyword | None, mode: str, blocked: bool
+) -> TwilioKeyword | None:
+    """The keyword Twilio already answered (and, for STOP, now blocks the number for), so the
+    dispatcher must not answer it again: the webhook's OptOutType when Twilio sent one (Advanced
+    Opt-Out); else, with Twilio's default handling (`mode` "twilio_default"), its own reading
+    of the text; with Advanced Opt-Out and no OptOutType, nothing."""
+    if opt_out_type is not None:
+        return opt_out_type
+    if mode != "twilio_default":
+        return None
+    return twilio_keyword(text, blocked=blocked)
 
 
 def cancel_word(text: str) -> bool:

@@ -10,7 +10,14 @@ from services.dispatcher.rules.localtime import parse_hhmm, resolve_local
 
 # Never delayed: clinician pages, crisis texts and replies to what the patient just texted.
 EXEMPT_CATEGORIES = frozenset(
-    {"clinician_page", "crisis_resources", "help", "opt_out_confirmation", "opt_in_confirmation"}
+    {
+        "clinician_page",
+        "crisis_resources",
+        "help",
+        "opt_out_confirmation",
+        "opt_in_confirmation",
+        "media_unreadable",
+    }
 )
 
 

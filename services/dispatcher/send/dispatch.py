@@ -13,9 +13,10 @@ from services.dispatcher.contacts.directory import Contact
 from services.dispatcher.context import IDS, Context, envelope, send_key
 from services.dispatcher.rules.caps import counts_against_cap, periods
 from services.dispatcher.rules.consent import ConsentFacts
+from services.dispatcher.rules.errors import ROUTE_CODES
 from services.dispatcher.rules.policy import Ask, Counts, Target, decide
 from services.dispatcher.rules.replies import Prompt
-from services.dispatcher.send import twilio_call
+from services.dispatcher.send import config_faults, twilio_call
 from services.dispatcher.send.followups import answers_the_patient
 from services.dispatcher.send.store import Attempt, CapKeys, SidInfo
 from services.dispatcher.texts.templates import SiteText, TemplateError, render
@@ -175,6 +176,7 @@ async def _target(
         phone_opted_out=opt_out is not None,
         discharged=discharged,
         confirmation_pending=bool(opt_out and opt_out.confirmation_pending),
+        carrier_blocked=bool(opt_out and opt_out.carrier),
     )
     target = Target(
         phone=contact.phone,
@@ -219,6 +221,29 @@ async def _send(
     result = await twilio_call.send_once(
         ctx, req, key, contact, site, rendered.body, urgent=urgent, previous=previous
     )
+    if result.outcome in config_faults.REFUSED:
+        # Our configuration, not the patient's number: an operator is told, a page tries the
+        # site's second sender once.
+        await ctx.store.drop_attempt(key)
+        await config_faults.warn_once(ctx, req, key, site_id, result)
+        if config_faults.may_fall_back(req, urgent, site, result):
+            result = await twilio_call.send_once(
+                ctx,
+                req,
+                key,
+                contact,
+                site,
+                rendered.body,
+                urgent=True,
+                previous=None,
+                fallback=True,
+            )
+            if result.outcome in config_faults.REFUSED:
+                await ctx.store.drop_attempt(key)
+                await config_faults.warn_once(ctx, req, key, site_id, result)
+    if result.outcome == "configuration":
+        await config_faults.hold(ctx, req, key, attempt=attempt, urgent=urgent, code=result.code)
+        return
     if result.outcome == "duplicate":
         await ctx.store.finish(key, "suppressed:duplicate")
         await _suppressed(ctx, req, key, "duplicate")
@@ -231,7 +256,8 @@ async def _send(
     await twilio_call.settle_failure(ctx, req, key, contact, result.outcome, result.code)
     await ctx.store.finish(key, f"failed:{result.code}")
     await ctx.store.drop_dedup(req.dedup_key, nid)
-    await _failed(ctx, req, key, result.code)
+    # A route fault (21612) is the sender's, not the number's: a later text may get through.
+    await _failed(ctx, req, key, result.code, permanent=result.outcome != "route")
     log.info(
         "send failed",
         extra={
@@ -308,7 +334,8 @@ async def _replay(ctx: Context, req: NotificationRequested, key: str, result: st
     elif kind == "suppressed":
         await _suppressed(ctx, req, key, detail, count=False)
     elif kind == "failed":
-        await _failed(ctx, req, key, int(detail) if detail.isdigit() else None, count=False)
+        code = int(detail) if detail.isdigit() else None
+        await _failed(ctx, req, key, code, count=False, permanent=code not in ROUTE_CODES)
 
 
 async def _publish_sent(
@@ -352,7 +379,13 @@ async def _suppressed(
 
 
 async def _failed(
-    ctx: Context, req: NotificationRequested, key: str, code: int | None, *, count: bool = True
+    ctx: Context,
+    req: NotificationRequested,
+    key: str,
+    code: int | None,
+    *,
+    count: bool = True,
+    permanent: bool = True,
 ) -> None:
     if count:
         ctx.metrics.failed.labels(stage="send").inc()
@@ -363,7 +396,7 @@ async def _failed(
             recipient=req.recipient,
             category=req.category,
             error_code=code,
-            permanent=True,
+            permanent=permanent,
             stage="send",
             **envelope(req),
         )

@@ -222,6 +222,24 @@ class SendStore:
             return None
         return limiter.seconds(wait)
 
+    async def hold(self, send_key: str) -> int:
+        """Count one more hold of a send Twilio refused for our configuration (the back-off)."""
+        key = self._key("held", send_key)
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.incr(key)
+            pipe.expire(key, REQUEST_TTL)
+            held, _ = await pipe.execute()
+        return int(held)
+
+    async def open_fault(self, name: str, *, seconds: int) -> bool:
+        """True for the first report of configuration fault `name` in `seconds` (one
+        OperationalWarning per fault, however many sends it refuses)."""
+        return bool(await self.redis.set(self._key("fault", name), "1", nx=True, ex=seconds))
+
+    async def forget_fault(self, name: str) -> None:
+        """The warning of `name` did not go out: the next refusal raises it."""
+        await self.redis.delete(self._key("fault", name))
+
     async def drop_dedup(self, dedup_key: str, notification_id: str) -> None:
         """Give the business key back after a send that did not happen (only if it is ours)."""
         await self._drop_if_ours(keys=[self._dedup(dedup_key)], args=[notification_id])

@@ -3,6 +3,8 @@
 A 429 was never processed, so it is retried after a back-off. A 5xx or no answer may have sent
 the message (Twilio's 20500), so before any retry we list the number's messages since the
 attempt began and match ours on body and sender; only when Twilio has none do we send again.
+A refusal is returned as its outcome (rules/errors.py); what a refusal of our configuration
+does is in config_faults.py.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import random
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -35,6 +37,9 @@ class Result:
     segments: int = 1
     outcome: str = ""
     code: int | None = None
+    http_status: int | None = None
+    sender: str = ""
+    """The sender the send went through (the site's, or its fallback for a page)."""
 
 
 _JITTER = random.Random()
@@ -50,16 +55,19 @@ async def send_once(
     *,
     urgent: bool,
     previous: Attempt | None,
+    fallback: bool = False,
 ) -> Result:
     """Send unless an earlier attempt of this key already reached Twilio, or another
-    notification holds the business key (outcome "duplicate", nothing sent)."""
+    notification holds the business key (outcome "duplicate", nothing sent). `fallback`: from
+    the site's second sender (a page whose sender Twilio refused)."""
     message = Outbound(
         to=contact.phone,
         body=body,
-        from_number=site.from_number,
-        messaging_service_sid=site.messaging_service_sid,
+        from_number=site.fallback_from_number if fallback else site.from_number,
+        messaging_service_sid=None if fallback else site.messaging_service_sid,
         status_callback=ctx.settings.status_callback_url,
     )
+    sender = message.messaging_service_sid or message.from_number or ""
     # Twilio stamps messages with real time, so the reconciliation window uses the wall
     # clock, not the service clock (which the demo and the tests move by hand).
     started = datetime.now(UTC)
@@ -72,7 +80,7 @@ async def send_once(
                 "earlier attempt found at Twilio; not sending again",
                 extra={"message_sid": found.sid},
             )
-            return Result(sid=found.sid)
+            return Result(sid=found.sid, sender=sender)
         started = since
     # The business key, the attempt record and the rate slot in one step; urgent texts
     # take the slot without waiting for it.
@@ -83,13 +91,13 @@ async def send_once(
         message=message,
         started=started,
         limiter=ctx.limiter,
-        sender=site.sender,
+        sender=sender,
     )
     if delay is None:
-        return Result(outcome="duplicate")
+        return Result(outcome="duplicate", sender=sender)
     if delay > 0 and not urgent:
         await asyncio.sleep(delay)
-    return await _create(ctx, message, started, key)
+    return replace(await _create(ctx, message, started, key), sender=sender)
 
 
 async def _create(ctx: Context, message: Outbound, started: datetime, key: str) -> Result:
@@ -142,7 +150,7 @@ async def _create(ctx: Context, message: Outbound, started: datetime, key: str) 
                 maybe_sent = True
                 await asyncio.sleep(s.ambiguous_settle_seconds)
                 continue
-            return Result(outcome=outcome, code=exc.code)
+            return Result(outcome=outcome, code=exc.code, http_status=exc.http_status)
         return Result(sid=accepted.sid, segments=accepted.segments)
 
 
@@ -186,14 +194,20 @@ async def _lookup(ctx: Context, message: Outbound, since: datetime, key: str) ->
 async def settle_failure(
     ctx: Context, req: Any, key: str, contact: Contact, outcome: str, code: int | None
 ) -> None:
-    """Record what a refusal says about the number: unsubscribed (21610) or invalid."""
+    """Record what a refusal says about the number: unsubscribed (21610) or invalid (a route
+    fault, 21612, says nothing about it)."""
     await ctx.store.drop_attempt(key)
     phone = contact.phone_key
     if outcome == "opted_out":
         now = ctx.clock.now()
         evidence = f"twilio-{code}:{req.notification_id}"
-        # No confirmation text: the carrier already blocks this number for us.
-        await ctx.directory.opt_out(phone, evidence=evidence, at=now, confirm=False)
+        # No confirmation text: the carrier already blocks this number for us. A number the
+        # ledger already had opted out is only marked blocked: no second consent event.
+        record = await ctx.directory.opt_out(
+            phone, evidence=evidence, at=now, confirm=False, carrier=True
+        )
+        if record.evidence != evidence:
+            return
         await ctx.announce_consent(
             phone,
             status="revoked",

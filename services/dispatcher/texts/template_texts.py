@@ -212,6 +212,14 @@ TEXTS: dict[str, Texts] = {
             "Preguntas: {phone}.",
         },
     ),
+    "media_unreadable": Texts(
+        minimal={
+            "en": "{site}: pictures and other files sent by text cannot be read here. Please "
+            "reply in words, or call {phone}. " + _STOP_EN,
+            "es": "{site}: no podemos leer fotos ni archivos por texto. Escriba su mensaje "
+            "o llame al {phone}. " + _STOP_ES,
+        }
+    ),
     "opt_in_confirmation": Texts(
         minimal={
             "en": "{site}: you will get reminders again. Msg&data rates may apply. Reply HELP for "

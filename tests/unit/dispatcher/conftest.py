@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Literal
 from uuid import uuid4
 
 import fakeredis
@@ -94,8 +94,10 @@ class Harness:
         from_phone: str = PHONE,
         sid: str | None = None,
         to_phone: str = AUSTIN_NUMBER,
+        opt_out_type: Literal["STOP", "START", "HELP"] | None = None,
     ) -> InboundSmsReceived:
         event = InboundSmsReceived(
+            opt_out_type=opt_out_type,
             message_sid=sid or "SM" + uuid4().hex,
             from_phone=from_phone,
             to_phone=to_phone,
@@ -157,6 +159,10 @@ async def harness(settings: DispatcherSettings) -> AsyncIterator[Harness]:
     broker = make_broker(settings, client_id="unit")
     service = build(settings, sender=sms, clock=clock, redis=redis, broker=broker)
     [worker] = service.workers
+    # FakeSms answers no keyword itself: as an account with Advanced Opt-Out whose webhook named
+    # no OptOutType, every keyword is the dispatcher's. test_twilio_opt_out.py sets it back to
+    # Twilio's default handling.
+    service.context.opt_out_mode = "advanced"
     h = Harness(
         broker=broker, ctx=service.context, worker=worker, sms=sms, clock=clock, redis=redis
     )

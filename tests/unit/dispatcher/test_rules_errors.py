@@ -6,7 +6,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from services.dispatcher.rules.errors import backoff, classify_delivery, classify_send_error
+from services.dispatcher.rules.errors import (
+    backoff,
+    classify_delivery,
+    classify_send_error,
+    fault_scope,
+)
 
 
 @pytest.mark.parametrize(
@@ -20,14 +25,33 @@ from services.dispatcher.rules.errors import backoff, classify_delivery, classif
         (400, 21610, "opted_out"),
         (400, 21211, "invalid_number"),
         (400, 21614, "invalid_number"),
-        (400, 21612, "invalid_number"),
-        (400, 21408, "permanent"),
-        (401, 20003, "permanent"),
+        (400, 30006, "invalid_number"),
+        (400, 21612, "route"),  # the sender/recipient pair, not the patient's number
+        (400, 21408, "configuration"),  # the account's geographic permissions
+        (400, 21606, "configuration"),  # a sender that cannot send SMS
+        (401, 20003, "configuration"),  # a rotated (or wrong) auth token
+        (401, None, "configuration"),
+        (404, 20404, "configuration"),  # a wrong or closed account SID
         (400, 21602, "permanent"),
     ],
 )
 def test_classify_send_error(status: int | None, code: int | None, outcome: str) -> None:
     assert classify_send_error(http_status=status, code=code) == outcome
+
+
+@pytest.mark.parametrize(
+    ("status", "code", "scope"),
+    [
+        (401, 20003, "account"),
+        (401, None, "account"),
+        (404, 20404, "account"),
+        (400, 21606, "sender:+15125550100"),
+        (400, 21408, "sender:+15125550100"),
+        (400, 21612, "sender:+15125550100"),
+    ],
+)
+def test_fault_scope(status: int | None, code: int | None, scope: str) -> None:
+    assert fault_scope(code=code, http_status=status, sender="+15125550100") == scope
 
 
 @pytest.mark.parametrize(

@@ -162,8 +162,11 @@ def _pairs(params: Params) -> list[tuple[str, str]]:
 
 
 @asynccontextmanager
-async def harness(*, redis: Redis | None = None, **config: Any) -> AsyncIterator[Harness]:
-    """A gateway on fakes; `config` overrides GatewaySection fields."""
+async def harness(
+    *, redis: Redis | None = None, shared_keys: Mapping[str, str] | None = None, **config: Any
+) -> AsyncIterator[Harness]:
+    """A gateway on fakes; `config` overrides GatewaySection fields; `shared_keys`: webhook
+    SharedKey secrets by key id."""
     section = GatewaySection(**{"public_base_url": PUBLIC, **config})
     store = redis if redis is not None else FakeAsyncRedis()
     publisher, probe, metrics = FakePublisher(), FakeProbe(), GatewayMetrics()
@@ -175,6 +178,7 @@ async def harness(*, redis: Redis | None = None, **config: Any) -> AsyncIterator
         readiness=probe,
         metrics=metrics,
         clock=SystemClock(),
+        shared_keys={k: RequestValidator(v) for k, v in (shared_keys or {}).items()},
     )
     app = make_app(gateway, probe, metrics)
     transport = httpx.ASGITransport(app=app)

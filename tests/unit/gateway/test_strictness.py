@@ -143,7 +143,14 @@ async def test_a_repeated_field_that_matters_is_refused() -> None:
     [
         ("/twilio/sms", inbound(From="+1512555014"), "From"),
         ("/twilio/sms", inbound(From="5125550143"), "From"),
-        ("/twilio/sms", inbound(To="whatsapp:+15125550100"), "To"),
+        ("/twilio/sms", inbound(To="whatsapp:5125550100"), "To"),
+        ("/twilio/sms", inbound(To="whatsapp:12345"), "To"),
+        ("/twilio/sms", inbound(From="1234"), "From"),  # too short for a short code
+        ("/twilio/sms", inbound(From="1234567"), "From"),  # too long for one, no + either
+        ("/twilio/sms", inbound(From="CLINICNOTICE"), "From"),  # a sender id is 11 at most
+        ("/twilio/sms", inbound(From="Clinic-Info"), "From"),  # letters, digits, spaces only
+        ("/twilio/sms", inbound(From=" Clinic"), "From"),
+        ("/twilio/sms", inbound(From="sms:+15125550143"), "From"),
         ("/twilio/sms", inbound(MessageSid="SM123"), "MessageSid"),
         ("/twilio/sms", inbound(NumMedia="two"), "NumMedia"),
         ("/twilio/sms", inbound(NumMedia="11"), "NumMedia"),

@@ -47,6 +47,7 @@ EXPLICIT: dict[str, str] = {
     "MTM_REDIS__NAMESPACE": "mtm-other",
     "MTM_TWILIO__ACCOUNT_SID": "AC" + "2e" * 16,
     "MTM_GATEWAY__PUBLIC_BASE_URL": "https://sms.clinic.example",
+    "MTM_GATEWAY__WEBHOOK_SHARED_KEYS": json.dumps({"webhooks_sharedkey_1": "s3cr3t-key"}),
     "MTM_DISPATCHER__DEFAULT_SITE": "houston",
     "MTM_DISPATCHER__ALLOWED_REGIONS": '["US", "CA"]',
     "MTM_ADHERENCE__THRESHOLDS__SSRI_DISC_HOURS": json.dumps(

@@ -13,7 +13,7 @@ from pydantic import ValidationError
 from services.dispatcher.settings import DispatcherSettings
 from services.escalation.settings import EscalationSettings
 from services.reminders.settings import RemindersSettings
-from shared.sites import Site, demo_entries, demo_sites
+from shared.sites import Site, demo_entries, demo_sites, is_us_long_code
 from tests.unit.deploy.support import settings_from
 
 TACOMA = {
@@ -186,3 +186,86 @@ def test_every_production_refusal_is_named_at_once(monkeypatch: pytest.MonkeyPat
 def test_development_takes_the_demo_sites(service: str, monkeypatch: pytest.MonkeyPatch) -> None:
     settings = settings_from(service, {}, monkeypatch)
     assert settings.sites == demo_sites()
+
+
+# ---------------------------------------------------------------- A2P 10DLC
+
+
+def _site_sending_from(number: str, **extra: str) -> str:
+    site = {k: v for k, v in TACOMA.items() if k != "messaging_service_sid"}
+    return json.dumps({"tacoma": {**site, "from_number": number, **extra}})
+
+
+@pytest.mark.parametrize(
+    ("number", "long_code"),
+    [
+        ("+12535550100", True),
+        ("+15125550100", True),
+        ("+18005550100", False),  # toll-free: verified, not 10DLC
+        ("+18335550100", False),
+        ("+18885550100", False),
+        ("+18175550100", True),  # 817 (Fort Worth) is not toll-free
+        ("24680", False),  # short code
+        ("+442071838750", False),  # not a US number
+    ],
+)
+def test_a_us_long_code_is_plus_one_and_ten_digits_not_toll_free(
+    number: str, long_code: bool
+) -> None:
+    assert is_us_long_code(number) is long_code
+
+
+def test_production_refuses_a_us_long_code_without_a2p_registration(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    env = production(MTM_SITES=_site_sending_from("+12535550100"))
+    with pytest.raises(ValidationError) as refused:
+        settings_from("dispatcher", env, monkeypatch)
+    reason = str(refused.value)
+    assert "US long code without A2P 10DLC registration (tacoma)" in reason
+    assert "A2P 10DLC brand and campaign" in reason and "a2p_campaign_sid" in reason
+    assert "Messaging Service" in reason and "messaging_service_sid" in reason
+    assert "+12535550100" not in reason
+    # Reminders and escalation send nothing: the same registry is theirs to read.
+    for service in ("reminders", "escalation"):
+        assert settings_from(service, env, monkeypatch).env == "production"
+
+
+def test_production_refuses_an_unregistered_long_code_fallback_sender(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    sites = _site_sending_from("24680", fallback_from_number="+12535550101")
+    with pytest.raises(ValidationError, match=r"A2P 10DLC registration \(tacoma\)"):
+        settings_from("dispatcher", production(MTM_SITES=sites), monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "sites",
+    [
+        _site_sending_from("+12535550100", a2p_campaign_sid="QE" + "2c" * 16),
+        _site_sending_from("+12535550100", messaging_service_sid="MG" + "1f" * 16),
+        _site_sending_from("+18885550100"),  # toll-free
+        _site_sending_from("24680"),  # short code
+        json.dumps({"tacoma": TACOMA}),  # a Messaging Service alone
+    ],
+)
+def test_production_accepts_registered_toll_free_and_short_code_senders(
+    sites: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = settings_from("dispatcher", production(MTM_SITES=sites), monkeypatch)
+    assert settings.env == "production"
+
+
+def test_a2p_campaign_sid_is_a_twilio_campaign_sid() -> None:
+    base = {k: v for k, v in TACOMA.items() if k != "messaging_service_sid"}
+    with pytest.raises(ValidationError, match="a2p_campaign_sid"):
+        Site(**base, from_number="+12535550100", a2p_campaign_sid="CABC123")
+
+
+def test_a_short_code_can_be_a_sender_or_an_inbound_number() -> None:
+    base = {k: v for k, v in TACOMA.items() if k != "messaging_service_sid"}
+    site = Site(**base, from_number="24680", inbound_numbers=["824680", "+12535550177"])
+    assert (site.from_number, site.inbound_numbers) == ("24680", ["824680", "+12535550177"])
+    for junk in ("1234", "1234567", "+1253555", "whatsapp:+12535550100", "TACOMA"):
+        with pytest.raises(ValidationError):
+            Site(**base, from_number=junk)
